@@ -1,0 +1,133 @@
+//! `Application`: the router, its listener and background tasks, built the same way by
+//! `shoprecs serve` and by the tests.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::{Secrets, Settings};
+use crate::http::pixel::PixelLimiter;
+use crate::ingest::{Applier, ApplierHandle};
+use crate::store::inbox;
+use crate::store::shop_cache::ShopCache;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState(Arc<AppInner>);
+
+pub struct AppInner {
+    pub pool: PgPool,
+    pub settings: Settings,
+    pub secrets: Secrets,
+    pub applier: ApplierHandle,
+    pub shops: ShopCache,
+    pub pixel_limiter: Arc<PixelLimiter>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppInner;
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
+impl AppInner {
+    /// The secrets a webhook may be signed with: current first, then the previous one.
+    pub fn webhook_secrets(&self) -> impl Iterator<Item = &SecretString> {
+        std::iter::once(&self.secrets.api_secret).chain(self.secrets.api_secret_previous.iter())
+    }
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    applier: Applier,
+}
+
+impl Application {
+    /// Binds the listener (port 0 picks a free one) and wires the state. The database must be
+    /// migrated already.
+    pub async fn build(settings: Settings, secrets: Secrets, pool: PgPool) -> anyhow::Result<Self> {
+        let addr = SocketAddr::new(settings.server.host, settings.server.port);
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e} (set --port or SHOPRECS_PORT)"))?;
+        crate::http::metrics::handle();
+        let applier = Applier::new(pool.clone(), settings.webhooks.apply_batch);
+        let state = AppState(Arc::new(AppInner {
+            pixel_limiter: PixelLimiter::new(&settings.pixel),
+            applier: applier.handle(),
+            shops: ShopCache::default(),
+            pool,
+            settings,
+            secrets,
+        }));
+        Ok(Self { listener, state, applier })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests finish
+    /// (up to the grace period), and applies whatever is still in the inbox.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let applier = self.applier.spawn(stop_rx.clone());
+        let housekeeping = spawn_housekeeping(self.state.clone(), stop_rx);
+        let router = crate::http::router(self.state.clone());
+        let grace = Duration::from_secs(self.state.settings.server.shutdown_grace_secs);
+        let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = axum::serve(self.listener, router).with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: no new connections; finishing requests in flight");
+            let _ = drained_tx.send(());
+        });
+        let served = tokio::spawn(async move { server.await });
+        // Once shutdown starts, in-flight requests get the grace period, no more.
+        let result = tokio::select! {
+            r = served => r.map_err(anyhow::Error::from).and_then(|r| r.map_err(anyhow::Error::from)),
+            _ = async { let _ = drained_rx.await; tokio::time::sleep(grace).await; } => {
+                tracing::warn!("in-flight requests did not finish within the grace period");
+                Ok(())
+            }
+        };
+        let _ = stop_tx.send(true);
+        let _ = applier.await;
+        let _ = housekeeping.await;
+        tracing::info!("inbox applied; stopped");
+        result
+    }
+}
+
+/// Periodic chores: prune idle rate-limit buckets, purge old failed webhook bodies.
+fn spawn_housekeeping(state: AppState, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.changed() => return,
+            }
+            state.pixel_limiter.prune();
+            let days = state.settings.webhooks.failed_body_retention_days;
+            if let Err(e) = inbox::purge_failed_bodies(&state.pool, days).await {
+                tracing::warn!(error = %e, "purging old failed webhook bodies failed");
+            }
+        }
+    })
+}

@@ -1,0 +1,111 @@
+//! The command line: `shoprecs [serve]`, `migrate`, `export-customer`.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::app::Application;
+use crate::config::{Secrets, Settings};
+use crate::db::{self, Database};
+use crate::shopify::ShopDomain;
+use crate::store::{privacy, shops};
+
+#[derive(Debug, Parser)]
+#[command(name = "shoprecs", version, about = "Self-hosted recommendation server for Shopify storefronts")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default): webhooks, pixel events, health and metrics.
+    ///
+    /// Without DATABASE_URL it runs its own Postgres in <data_dir>/postgres.
+    Serve {
+        /// Port to listen on (overrides server.port and SHOPRECS_PORT; 0 picks a free port).
+        #[arg(long)]
+        port: Option<u16>,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Print everything stored about one customer as JSON (answers customers/data_request).
+    ExportCustomer {
+        /// The shop's myshopify.com domain.
+        #[arg(long)]
+        shop: String,
+        /// The Shopify customer id.
+        #[arg(long)]
+        customer: i64,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut settings = Settings::load()?;
+    if let Some(Command::Serve { port: Some(port) }) = &cli.command {
+        settings.server.port = *port;
+    }
+    crate::telemetry::init(&settings.log);
+    match cli.command.unwrap_or(Command::Serve { port: None }) {
+        Command::Serve { .. } => serve(settings).await,
+        Command::Migrate => {
+            let database = Database::open(&settings.database).await?;
+            db::migrate(&database.pool).await?;
+            println!("database migrated");
+            database.close().await;
+            Ok(())
+        }
+        Command::ExportCustomer { shop, customer } => {
+            let domain = ShopDomain::parse(&shop)?;
+            let database = Database::open(&settings.database).await?;
+            let result = export_customer(&database, &domain, customer).await;
+            database.close().await;
+            println!("{}", serde_json::to_string_pretty(&result?)?);
+            Ok(())
+        }
+    }
+}
+
+async fn export_customer(database: &Database, domain: &ShopDomain, customer: i64) -> anyhow::Result<serde_json::Value> {
+    let shop = shops::find(&database.pool, domain)
+        .await?
+        .with_context(|| format!("shop {domain} is not known"))?;
+    Ok(privacy::export_customer(&database.pool, shop, customer).await?)
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let secrets = Secrets::load(&settings.database.data_dir)?;
+    let database = Database::open(&settings.database).await?;
+    if let Err(e) = db::migrate(&database.pool).await {
+        database.close().await;
+        return Err(e);
+    }
+    let app = match Application::build(settings, secrets, database.pool.clone()).await {
+        Ok(app) => app,
+        Err(e) => {
+            database.close().await;
+            return Err(e);
+        }
+    };
+    let addr = app.local_addr();
+    tracing::info!(%addr, "shoprecs listening");
+    println!("shoprecs listening on http://{addr}  (health: http://{addr}/readyz)");
+    let result = app.run_until(shutdown_signal()).await;
+    database.close().await;
+    result
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,257 @@
+//! Typed settings: `config/default.toml` (built in) → optional file → `SHOPRECS_*` environment.
+//! Secrets come only from the environment, are held in `SecretString` and are never printed.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// The defaults, documented, exactly as shipped in `config/default.toml`.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub shopify: ShopifySettings,
+    pub webhooks: WebhookSettings,
+    pub pixel: PixelSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: IpAddr,
+    pub port: u16,
+    pub shutdown_grace_secs: u64,
+    pub request_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub data_dir: PathBuf,
+    pub max_connections: u32,
+    pub acquire_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShopifySettings {
+    pub api_key: String,
+    pub api_version: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    pub max_body_bytes: usize,
+    pub apply_batch: i64,
+    pub failed_body_retention_days: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PixelSettings {
+    pub max_body_bytes: usize,
+    pub max_batch: usize,
+    pub events_per_minute: u32,
+    pub burst: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+impl Settings {
+    /// Loads the layered settings from the process environment.
+    pub fn load() -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
+        if let Ok(path) = std::env::var("SHOPRECS_CONFIG") {
+            if !Path::new(&path).exists() {
+                bail!("SHOPRECS_CONFIG names {path}, which does not exist");
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment.merge(
+            Env::prefixed("SHOPRECS_")
+                .split("__")
+                .filter(|key| key.as_str().contains("__") || key.as_str().contains('.')),
+        );
+        if let Ok(port) = std::env::var("SHOPRECS_PORT") {
+            figment = figment.merge(("server.port", port));
+        }
+        let settings: Settings = figment.extract().map_err(|e| {
+            let errors: Vec<String> = e.into_iter().map(describe_figment_error).collect();
+            anyhow::anyhow!("invalid configuration: {}", errors.join("; "))
+        })?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.database.max_connections == 0 {
+            bail!("invalid configuration: database.max_connections must be at least 1");
+        }
+        if self.webhooks.max_body_bytes < 1024 {
+            bail!("invalid configuration: webhooks.max_body_bytes must be at least 1024");
+        }
+        if self.webhooks.apply_batch < 1 {
+            bail!("invalid configuration: webhooks.apply_batch must be at least 1");
+        }
+        if self.pixel.max_batch == 0 || self.pixel.max_batch > 1000 {
+            bail!("invalid configuration: pixel.max_batch must be between 1 and 1000");
+        }
+        if self.pixel.events_per_minute == 0 || self.pixel.burst == 0 {
+            bail!("invalid configuration: pixel.events_per_minute and pixel.burst must be positive");
+        }
+        Ok(())
+    }
+}
+
+fn describe_figment_error(e: figment::Error) -> String {
+    let key = e.path.join(".");
+    if key.is_empty() {
+        e.kind.to_string()
+    } else {
+        format!("setting `{key}`: {}", e.kind)
+    }
+}
+
+/// Secrets, read only from the environment.
+#[derive(Clone)]
+pub struct Secrets {
+    /// The app's client secret.
+    pub api_secret: SecretString,
+    /// The previous client secret, accepted while Shopify still signs with it.
+    pub api_secret_previous: Option<SecretString>,
+    /// Key that encrypts Admin API access tokens at rest.
+    pub encryption_key: Option<SecretString>,
+    /// Whether `api_secret` was generated for local development.
+    pub development: bool,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Secrets")
+            .field("api_secret", &"[redacted]")
+            .field("development", &self.development)
+            .finish()
+    }
+}
+
+impl Secrets {
+    /// Reads secrets from the environment. Without `SHOPIFY_API_SECRET`, a development secret
+    /// is generated into `<data_dir>/dev-secret` on first use and printed once.
+    pub fn load(data_dir: &Path) -> anyhow::Result<Self> {
+        let non_empty = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let previous = non_empty("SHOPIFY_API_SECRET_PREVIOUS").map(SecretString::from);
+        let encryption_key = non_empty("SHOPRECS_ENCRYPTION_KEY").map(SecretString::from);
+        if let Some(key) = &encryption_key {
+            let valid = hex::decode(key.expose_secret()).map(|k| k.len() == 32);
+            if !matches!(valid, Ok(true)) {
+                bail!("invalid configuration: SHOPRECS_ENCRYPTION_KEY must be 64 hex characters (32 bytes)");
+            }
+        }
+        if let Some(secret) = non_empty("SHOPIFY_API_SECRET") {
+            return Ok(Self {
+                api_secret: secret.into(),
+                api_secret_previous: previous,
+                encryption_key,
+                development: false,
+            });
+        }
+        let secret = development_secret(data_dir)?;
+        Ok(Self {
+            api_secret: secret.into(),
+            api_secret_previous: previous,
+            encryption_key,
+            development: true,
+        })
+    }
+
+    /// Secrets for tests and embedding: a fixed secret, nothing from the environment.
+    pub fn fixed(secret: &str) -> Self {
+        Self {
+            api_secret: secret.to_owned().into(),
+            api_secret_previous: None,
+            encryption_key: None,
+            development: false,
+        }
+    }
+}
+
+fn development_secret(data_dir: &Path) -> anyhow::Result<String> {
+    let path = data_dir.join("dev-secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim().to_owned();
+        if !existing.is_empty() {
+            return Ok(existing);
+        }
+    }
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("Failed to create data directory {}", data_dir.display()))?;
+    let secret = hex::encode(rand::random::<[u8; 24]>());
+    write_private(&path, &secret)
+        .with_context(|| format!("Failed to write {}", path.display()))?;
+    // Printed once, to the terminal only (not the log), so a developer can sign test requests.
+    eprintln!(
+        "SHOPIFY_API_SECRET is not set: generated a development secret for local use only.\n  \
+         secret: {secret}\n  stored in: {}\n  Set SHOPIFY_API_SECRET to your app's client secret before connecting a real shop.",
+        path.display()
+    );
+    Ok(secret)
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_defaults_parse_and_validate() {
+        let settings: Settings = Figment::from(Toml::string(DEFAULT_TOML))
+            .extract()
+            .expect("default.toml parses");
+        settings.validate().expect("defaults are valid");
+        assert_eq!(settings.server.port, 8080);
+        assert_eq!(settings.webhooks.max_body_bytes, 5 * 1024 * 1024);
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_setting() {
+        let err = Figment::from(Toml::string(DEFAULT_TOML))
+            .merge(("server.port", "eighty"))
+            .extract::<Settings>()
+            .expect_err("port must be a number");
+        let text = describe_figment_error(err);
+        assert!(text.contains("server.port"), "{text}");
+    }
+}

@@ -1,0 +1,12 @@
+//! shoprecs: a self-hosted, multi-tenant recommendation server for Shopify storefronts.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod ingest;
+pub mod pg_embedded;
+pub mod shopify;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,8 @@
+//! Shopify's platform contracts: shop domains, signatures, ids and payload shapes.
+
+pub mod domain;
+pub mod ids;
+pub mod payloads;
+pub mod webhook_hmac;
+
+pub use domain::ShopDomain;

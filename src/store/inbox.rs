@@ -1,0 +1,137 @@
+//! The webhook inbox: every verified webhook is committed here before it is acknowledged, then
+//! applied in order by the applier.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+
+use super::ShopId;
+
+/// A verified webhook about to be stored.
+pub struct NewWebhook<'a> {
+    pub dedupe_key: &'a str,
+    pub topic: &'a str,
+    pub webhook_id: Option<&'a str>,
+    pub api_version: Option<&'a str>,
+    pub triggered_at: Option<DateTime<Utc>>,
+    pub body: &'a [u8],
+}
+
+/// Stores the webhook durably. Returns false when it is a duplicate (same dedupe key).
+pub async fn insert(pool: &PgPool, shop: ShopId, hook: &NewWebhook<'_>) -> sqlx::Result<bool> {
+    let id = sqlx::query_scalar!(
+        "insert into webhook_inbox (shop_id, dedupe_key, topic, webhook_id, api_version, triggered_at, body)
+         values ($1, $2, $3, $4, $5, $6, $7)
+         on conflict (shop_id, dedupe_key) do nothing
+         returning inbox_id",
+        shop.0,
+        hook.dedupe_key,
+        hook.topic,
+        hook.webhook_id,
+        hook.api_version,
+        hook.triggered_at,
+        hook.body
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(id.is_some())
+}
+
+/// A stored webhook waiting to be applied.
+pub struct PendingWebhook {
+    pub shop_id: ShopId,
+    pub inbox_id: i64,
+    pub topic: String,
+    pub body: Vec<u8>,
+    pub triggered_at: Option<DateTime<Utc>>,
+    pub received_at: DateTime<Utc>,
+}
+
+/// Locks up to `limit` pending webhooks, oldest first, skipping rows another applier holds.
+pub async fn claim(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<PendingWebhook>> {
+    let rows = sqlx::query!(
+        r#"select shop_id, inbox_id, topic, coalesce(body, ''::bytea) as "body!", triggered_at, received_at
+             from webhook_inbox
+            where status = 'pending'
+            order by inbox_id
+            limit $1
+              for update skip locked"#,
+        limit
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| PendingWebhook {
+            shop_id: ShopId(r.shop_id),
+            inbox_id: r.inbox_id,
+            topic: r.topic,
+            body: r.body,
+            triggered_at: r.triggered_at,
+            received_at: r.received_at,
+        })
+        .collect())
+}
+
+/// How applying a webhook ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Applied,
+    /// A topic shoprecs does not use; stored and ignored.
+    Ignored,
+    /// Correctly signed but unusable (e.g. malformed JSON); kept for diagnosis.
+    Failed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::Ignored => "ignored",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// Records the outcome. Applied and ignored webhooks drop their body: it carries personal data
+/// we do not keep. Failed ones keep it (for a limited time) so the error can be diagnosed.
+pub async fn finish(
+    conn: &mut PgConnection,
+    shop: ShopId,
+    inbox_id: i64,
+    outcome: Outcome,
+    error: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update webhook_inbox
+            set status = $3, applied_at = now(), error = $4,
+                body = case when $3 = 'failed' then body end
+          where shop_id = $1 and inbox_id = $2",
+        shop.0,
+        inbox_id,
+        outcome.as_str(),
+        error
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Drops the bodies of failed webhooks older than the retention period.
+pub async fn purge_failed_bodies(pool: &PgPool, retention_days: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "update webhook_inbox set body = null
+          where status = 'failed' and body is not null
+            and received_at < now() - make_interval(days => $1::int)",
+        retention_days as i32
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Number of webhooks not yet applied (all shops: an operator metric).
+pub async fn backlog(pool: &PgPool) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(r#"select count(*) as "n!" from webhook_inbox where status = 'pending'"#)
+        .fetch_one(pool)
+        .await
+}

@@ -1,0 +1,16 @@
+//! Queries, one file per aggregate. Every function takes the `ShopId` it works on: no query
+//! spans shops.
+
+pub mod carts;
+pub mod catalog;
+pub mod customers;
+pub mod events;
+pub mod inbox;
+pub mod orders;
+pub mod privacy;
+pub mod shop_cache;
+pub mod shops;
+
+/// Internal id of a shop (the tenant key of every table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct ShopId(pub i64);

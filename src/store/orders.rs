@@ -1,0 +1,209 @@
+//! Orders, their lines, and refunded quantities.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sqlx::PgConnection;
+
+use super::ShopId;
+
+/// One order state, as normalised from a webhook (or an import).
+pub struct OrderRow {
+    pub order_id: i64,
+    pub name: String,
+    pub customer_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub processed_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub financial_status: Option<String>,
+    pub test: bool,
+    pub currency: String,
+    pub total_price: Decimal,
+    pub current_total_price: Option<Decimal>,
+    pub source_name: Option<String>,
+    pub cart_token: Option<String>,
+    pub checkout_token: Option<String>,
+}
+
+pub struct LineRow {
+    pub line_id: i64,
+    pub product_id: Option<i64>,
+    pub variant_id: Option<i64>,
+    pub sku: String,
+    pub quantity: i32,
+    pub current_quantity: i32,
+    pub price: Decimal,
+    pub gift_card: bool,
+    pub product_exists: bool,
+}
+
+pub struct RefundLineRow {
+    pub refund_line_id: i64,
+    pub refund_id: i64,
+    pub order_id: i64,
+    pub line_id: i64,
+    pub quantity: i32,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+/// Stores the order if this state is at least as new as the one held (Shopify retries and
+/// reorders deliveries; `updated_at` decides). Returns whether it was stored.
+pub async fn upsert(conn: &mut PgConnection, shop: ShopId, o: &OrderRow) -> sqlx::Result<bool> {
+    let stored = sqlx::query_scalar!(
+        r#"insert into "order" (shop_id, order_id, name, customer_id, created_at, processed_at, updated_at,
+                                cancelled_at, financial_status, test, currency, total_price,
+                                current_total_price, source_name, cart_token, checkout_token)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+           on conflict (shop_id, order_id) do update
+              set name = excluded.name, customer_id = excluded.customer_id,
+                  created_at = excluded.created_at, processed_at = excluded.processed_at,
+                  updated_at = excluded.updated_at, cancelled_at = excluded.cancelled_at,
+                  financial_status = excluded.financial_status, test = excluded.test,
+                  currency = excluded.currency, total_price = excluded.total_price,
+                  current_total_price = excluded.current_total_price,
+                  source_name = excluded.source_name, cart_token = excluded.cart_token,
+                  checkout_token = excluded.checkout_token
+            where "order".updated_at <= excluded.updated_at
+           returning order_id"#,
+        shop.0,
+        o.order_id,
+        o.name,
+        o.customer_id,
+        o.created_at,
+        o.processed_at,
+        o.updated_at,
+        o.cancelled_at,
+        o.financial_status,
+        o.test,
+        o.currency,
+        o.total_price,
+        o.current_total_price,
+        o.source_name,
+        o.cart_token,
+        o.checkout_token
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(stored.is_some())
+}
+
+/// Replaces the order's lines with `lines`.
+pub async fn replace_lines(
+    conn: &mut PgConnection,
+    shop: ShopId,
+    order_id: i64,
+    lines: &[LineRow],
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "delete from order_line where shop_id = $1 and order_id = $2",
+        shop.0,
+        order_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let line_ids: Vec<i64> = lines.iter().map(|l| l.line_id).collect();
+    let product_ids: Vec<Option<i64>> = lines.iter().map(|l| l.product_id).collect();
+    let variant_ids: Vec<Option<i64>> = lines.iter().map(|l| l.variant_id).collect();
+    let skus: Vec<String> = lines.iter().map(|l| l.sku.clone()).collect();
+    let quantities: Vec<i32> = lines.iter().map(|l| l.quantity).collect();
+    let current: Vec<i32> = lines.iter().map(|l| l.current_quantity).collect();
+    let prices: Vec<Decimal> = lines.iter().map(|l| l.price).collect();
+    let gift: Vec<bool> = lines.iter().map(|l| l.gift_card).collect();
+    let exists: Vec<bool> = lines.iter().map(|l| l.product_exists).collect();
+    sqlx::query!(
+        "insert into order_line (shop_id, order_id, line_id, product_id, variant_id, sku, quantity,
+                                 current_quantity, price, gift_card, product_exists)
+         select $1, $2, * from unnest($3::int8[], $4::int8[], $5::int8[], $6::text[], $7::int4[],
+                                      $8::int4[], $9::numeric[], $10::bool[], $11::bool[])
+         on conflict do nothing",
+        shop.0,
+        order_id,
+        &line_ids,
+        &product_ids as &[Option<i64>],
+        &variant_ids as &[Option<i64>],
+        &skus,
+        &quantities,
+        &current,
+        &prices,
+        &gift,
+        &exists
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records refunded quantities; a refund line already seen counts once.
+pub async fn add_refund_lines(
+    conn: &mut PgConnection,
+    shop: ShopId,
+    lines: &[RefundLineRow],
+) -> sqlx::Result<()> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = lines.iter().map(|l| l.refund_line_id).collect();
+    let refund_ids: Vec<i64> = lines.iter().map(|l| l.refund_id).collect();
+    let order_ids: Vec<i64> = lines.iter().map(|l| l.order_id).collect();
+    let line_ids: Vec<i64> = lines.iter().map(|l| l.line_id).collect();
+    let quantities: Vec<i32> = lines.iter().map(|l| l.quantity).collect();
+    let created: Vec<Option<DateTime<Utc>>> = lines.iter().map(|l| l.created_at).collect();
+    sqlx::query!(
+        "insert into refund_line (shop_id, refund_line_id, refund_id, order_id, line_id, quantity, created_at)
+         select $1, * from unnest($2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int4[], $7::timestamptz[])
+         on conflict do nothing",
+        shop.0,
+        &ids,
+        &refund_ids,
+        &order_ids,
+        &line_ids,
+        &quantities,
+        &created as &[Option<DateTime<Utc>>]
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The net quantity a buyer kept of each line of an order (after refunds and removals).
+pub async fn net_lines(
+    conn: &mut PgConnection,
+    shop: ShopId,
+    order_id: i64,
+) -> sqlx::Result<Vec<(i64, Option<i64>, i32)>> {
+    let rows = sqlx::query!(
+        r#"select line_id as "line_id!", product_id, net_quantity as "net_quantity!"
+             from order_line_net where shop_id = $1 and order_id = $2 order by line_id"#,
+        shop.0,
+        order_id
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.line_id, r.product_id, r.net_quantity))
+        .collect())
+}
+
+/// Detaches orders from a customer (privacy redaction): the listed orders and every order
+/// still linked to them.
+pub async fn unlink_customer(
+    conn: &mut PgConnection,
+    shop: ShopId,
+    customer_id: i64,
+    order_ids: &[i64],
+) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        r#"update "order" set customer_id = null
+            where shop_id = $1 and (customer_id = $2 or order_id = any($3))"#,
+        shop.0,
+        customer_id,
+        order_ids
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
