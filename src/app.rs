@@ -55,9 +55,9 @@ impl Application {
     /// migrated already.
     pub async fn build(settings: Settings, secrets: Secrets, pool: PgPool) -> anyhow::Result<Self> {
         let addr = SocketAddr::new(settings.server.host, settings.server.port);
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e} (set --port or SHOPRECS_PORT)"))?;
+        let listener = TcpListener::bind(addr).await.map_err(|e| {
+            anyhow::anyhow!("cannot listen on {addr}: {e} (set --port or SHOPRECS_PORT)")
+        })?;
         crate::http::metrics::handle();
         let applier = Applier::new(pool.clone(), settings.webhooks.apply_batch);
         let state = AppState(Arc::new(AppInner {
@@ -68,11 +68,17 @@ impl Application {
             settings,
             secrets,
         }));
-        Ok(Self { listener, state, applier })
+        Ok(Self {
+            listener,
+            state,
+            applier,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
     pub fn port(&self) -> u16 {
@@ -85,7 +91,10 @@ impl Application {
 
     /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests finish
     /// (up to the grace period), and applies whatever is still in the inbox.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let applier = self.applier.spawn(stop_rx.clone());
         let housekeeping = spawn_housekeeping(self.state.clone(), stop_rx);
@@ -115,7 +124,10 @@ impl Application {
 }
 
 /// Periodic chores: prune idle rate-limit buckets, purge old failed webhook bodies.
-fn spawn_housekeeping(state: AppState, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+fn spawn_housekeeping(
+    state: AppState,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {

@@ -10,7 +10,11 @@ use crate::shopify::ShopDomain;
 use crate::store::{privacy, shops};
 
 #[derive(Debug, Parser)]
-#[command(name = "shoprecs", version, about = "Self-hosted recommendation server for Shopify storefronts")]
+#[command(
+    name = "shoprecs",
+    version,
+    about = "Self-hosted recommendation server for Shopify storefronts"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -65,7 +69,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn export_customer(database: &Database, domain: &ShopDomain, customer: i64) -> anyhow::Result<serde_json::Value> {
+async fn export_customer(
+    database: &Database,
+    domain: &ShopDomain,
+    customer: i64,
+) -> anyhow::Result<serde_json::Value> {
     let shop = shops::find(&database.pool, domain)
         .await?
         .with_context(|| format!("shop {domain} is not known"))?;

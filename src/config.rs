@@ -105,6 +105,15 @@ impl Settings {
         Ok(settings)
     }
 
+    /// The built-in defaults alone (no file, no environment): what tests and embedders start from.
+    pub fn defaults() -> anyhow::Result<Self> {
+        let settings: Settings = Figment::from(Toml::string(DEFAULT_TOML))
+            .extract()
+            .map_err(|e| anyhow::anyhow!("built-in defaults are invalid: {e}"))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
     fn validate(&self) -> anyhow::Result<()> {
         if self.database.max_connections == 0 {
             bail!("invalid configuration: database.max_connections must be at least 1");
@@ -119,7 +128,9 @@ impl Settings {
             bail!("invalid configuration: pixel.max_batch must be between 1 and 1000");
         }
         if self.pixel.events_per_minute == 0 || self.pixel.burst == 0 {
-            bail!("invalid configuration: pixel.events_per_minute and pixel.burst must be positive");
+            bail!(
+                "invalid configuration: pixel.events_per_minute and pixel.burst must be positive"
+            );
         }
         Ok(())
     }
@@ -208,8 +219,7 @@ fn development_secret(data_dir: &Path) -> anyhow::Result<String> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("Failed to create data directory {}", data_dir.display()))?;
     let secret = hex::encode(rand::random::<[u8; 24]>());
-    write_private(&path, &secret)
-        .with_context(|| format!("Failed to write {}", path.display()))?;
+    write_private(&path, &secret).with_context(|| format!("Failed to write {}", path.display()))?;
     // Printed once, to the terminal only (not the log), so a developer can sign test requests.
     eprintln!(
         "SHOPIFY_API_SECRET is not set: generated a development secret for local use only.\n  \

@@ -25,7 +25,8 @@ pub struct Database {
 impl Database {
     /// Opens the database named by `DATABASE_URL`, or starts (or attaches to) the embedded one.
     pub async fn open(settings: &DatabaseSettings) -> anyhow::Result<Self> {
-        let (options, embedded) = match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        let (options, embedded) = match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty())
+        {
             Some(url) => {
                 let options = PgConnectOptions::from_str(&url)
                     .context("DATABASE_URL is not a valid Postgres URL")?;
@@ -42,9 +43,12 @@ impl Database {
                 (embedded.connect_options(EMBEDDED_DATABASE), Some(embedded))
             }
         };
-        let pool = pool_options(settings).connect_with(quiet(options)).await.context(
-            "Failed to connect to Postgres (is DATABASE_URL right and the server running?)",
-        )?;
+        let pool = pool_options(settings)
+            .connect_with(quiet(options))
+            .await
+            .context(
+                "Failed to connect to Postgres (is DATABASE_URL right and the server running?)",
+            )?;
         Ok(Self { pool, embedded })
     }
 
@@ -74,10 +78,11 @@ pub async fn ensure_database(embedded: &EmbeddedPostgres, database: &str) -> any
     let mut conn = sqlx::PgConnection::connect_with(&embedded.connect_options("postgres"))
         .await
         .context("Failed to connect to the embedded Postgres")?;
-    let exists: bool = sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
-        .bind(database)
-        .fetch_one(&mut conn)
-        .await?;
+    let exists: bool =
+        sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
+            .bind(database)
+            .fetch_one(&mut conn)
+            .await?;
     if !exists {
         sqlx::query(&format!("create database \"{database}\""))
             .execute(&mut conn)
@@ -90,5 +95,8 @@ pub async fn ensure_database(embedded: &EmbeddedPostgres, database: &str) -> any
 
 /// Applies pending migrations.
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
-    MIGRATOR.run(pool).await.context("Failed to apply database migrations")
+    MIGRATOR
+        .run(pool)
+        .await
+        .context("Failed to apply database migrations")
 }

@@ -36,9 +36,16 @@ pub struct ClusterOptions {
 impl ClusterOptions {
     /// Throwaway clusters trade durability for speed: they are deleted after the run anyway.
     pub fn for_tests() -> Self {
-        let settings = [("fsync", "off"), ("synchronous_commit", "off"), ("full_page_writes", "off")];
+        let settings = [
+            ("fsync", "off"),
+            ("synchronous_commit", "off"),
+            ("full_page_writes", "off"),
+        ];
         Self {
-            settings: settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            settings: settings
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         }
     }
 }
@@ -49,7 +56,7 @@ pub struct EmbeddedPostgres {
     port: u16,
     owned: bool,
     stop_tx: Option<mpsc::Sender<()>>,
-    stopped_rx: Option<mpsc::Receiver<()>>,
+    supervisor: Option<std::thread::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for EmbeddedPostgres {
@@ -73,7 +80,7 @@ impl EmbeddedPostgres {
                 port: running.port,
                 owned: false,
                 stop_tx: None,
-                stopped_rx: None,
+                supervisor: None,
             });
         }
         let bin_dir = find_bin_dir()?;
@@ -88,13 +95,18 @@ impl EmbeddedPostgres {
         prepare_dir(&socket_dir, run_as.as_ref())?;
         let (ready_tx, ready_rx) = mpsc::channel();
         let (stop_tx, stop_rx) = mpsc::channel::<()>();
-        let (stopped_tx, stopped_rx) = mpsc::channel();
         let thread_cluster = cluster_dir.clone();
         let thread_socket = socket_dir.clone();
-        std::thread::Builder::new()
+        let supervisor = std::thread::Builder::new()
             .name("embedded-postgres".into())
             .spawn(move || {
-                let spawned = spawn_server(&bin_dir, &thread_cluster, &thread_socket, run_as.as_ref(), &options);
+                let spawned = spawn_server(
+                    &bin_dir,
+                    &thread_cluster,
+                    &thread_socket,
+                    run_as.as_ref(),
+                    &options,
+                );
                 let mut child = match spawned {
                     Ok(child) => child,
                     Err(e) => {
@@ -110,7 +122,6 @@ impl EmbeddedPostgres {
                     let _ = stop_rx.recv();
                 }
                 stop_child(&mut child);
-                let _ = stopped_tx.send(());
             })
             .context("Failed to start the embedded Postgres supervisor thread")?;
         ready_rx
@@ -122,7 +133,7 @@ impl EmbeddedPostgres {
             port: PORT,
             owned: true,
             stop_tx: Some(stop_tx),
-            stopped_rx: Some(stopped_rx),
+            supervisor: Some(supervisor),
         })
     }
 
@@ -149,8 +160,8 @@ impl EmbeddedPostgres {
         if let Some(tx) = self.stop_tx.take() {
             let _ = tx.send(());
         }
-        if let Some(rx) = self.stopped_rx.take() {
-            let _ = rx.recv_timeout(STOP_TIMEOUT + Duration::from_secs(5));
+        if let Some(supervisor) = self.supervisor.take() {
+            let _ = supervisor.join();
             tracing::info!("embedded Postgres stopped");
         }
     }
@@ -278,7 +289,16 @@ fn initdb(bin_dir: &Path, cluster_dir: &Path, run_as: Option<&User>) -> anyhow::
     let out = command(bin_dir.join("initdb"), run_as)
         .arg("-D")
         .arg(cluster_dir)
-        .args(["-U", SUPERUSER, "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync"])
+        .args([
+            "-U",
+            SUPERUSER,
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
+            "--no-sync",
+        ])
         .output()
         .context("Failed to run initdb")?;
     if !out.status.success() {
@@ -291,7 +311,10 @@ fn initdb(bin_dir: &Path, cluster_dir: &Path, run_as: Option<&User>) -> anyhow::
     Ok(())
 }
 
-#[expect(unsafe_code, reason = "prctl(PR_SET_PDEATHSIG) must run in the forked child before exec")]
+#[expect(
+    unsafe_code,
+    reason = "prctl(PR_SET_PDEATHSIG) must run in the forked child before exec"
+)]
 fn spawn_server(
     bin_dir: &Path,
     cluster_dir: &Path,
@@ -313,12 +336,19 @@ fn spawn_server(
         .arg(socket_dir)
         .arg("-p")
         .arg(PORT.to_string())
-        .args(["-c", "listen_addresses=", "-c", "unix_socket_permissions=0700"])
+        .args([
+            "-c",
+            "listen_addresses=",
+            "-c",
+            "unix_socket_permissions=0700",
+        ])
         .args(["-c", "max_connections=300", "-c", "shared_buffers=128MB"]);
     for (name, value) in &options.settings {
         cmd.arg("-c").arg(format!("{name}={value}"));
     }
-    cmd.stdin(Stdio::null()).stdout(log.try_clone()?).stderr(log);
+    cmd.stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
     // SAFETY: only calls the async-signal-safe prctl(2) between fork and exec.
     unsafe {
         cmd.pre_exec(|| {

@@ -82,7 +82,8 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
         sqlx::Error::Database(db) => {
             // 57P01..57P03: admin shutdown, crash shutdown, cannot connect now;
             // 3D000: the database does not exist (dropped under us); 08xxx: connection errors.
-            db.code().is_some_and(|c| c.starts_with("57P") || c == "3D000" || c.starts_with("08"))
+            db.code()
+                .is_some_and(|c| c.starts_with("57P") || c == "3D000" || c.starts_with("08"))
         }
         _ => false,
     }
@@ -99,9 +100,10 @@ impl IntoResponse for AppError {
         let body = Json(json!({ "error": { "code": self.code(), "message": self.to_string() } }));
         let mut response = (status, body).into_response();
         if let Self::TooManyRequests { retry_after_secs } = self {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(retry_after_secs.max(1)),
+            );
         }
         response
     }

@@ -18,7 +18,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str)
     let applied: Result<i64, _> =
         sqlx::query_scalar("select coalesce(max(version), 0) from _sqlx_migrations where success")
             .fetch_one(&state.pool)
-    .await;
+            .await;
     match applied {
         Ok(version) if version >= latest => (StatusCode::OK, "ready"),
         Ok(_) => (StatusCode::SERVICE_UNAVAILABLE, "database not migrated"),

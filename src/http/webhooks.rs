@@ -26,7 +26,12 @@ struct WebhookHeaders<'a> {
 
 impl<'a> WebhookHeaders<'a> {
     fn read(headers: &'a HeaderMap) -> Option<Self> {
-        let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| !v.is_empty())
+        };
         let prefix = if get("x-shopify-hmac-sha256").is_some() {
             "x-shopify-"
         } else if get("shopify-hmac-sha256").is_some() {
@@ -53,8 +58,13 @@ pub async fn receive(
     body: Result<Bytes, BytesRejection>,
 ) -> AppResult<StatusCode> {
     let body = body.map_err(|rejection| match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge { limit: state.settings.webhooks.max_body_bytes },
-        status => AppError::Rejected { status, message: rejection.body_text() },
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge {
+            limit: state.settings.webhooks.max_body_bytes,
+        },
+        status => AppError::Rejected {
+            status,
+            message: rejection.body_text(),
+        },
     })?;
     let outcome = store(&state, &headers, &body).await;
     let label = match &outcome {
@@ -69,7 +79,8 @@ pub async fn receive(
         .filter(|_| !matches!(outcome, Err(AppError::Unauthorized(_))))
         .unwrap_or("unverified")
         .to_owned();
-    metrics::counter!("shoprecs_webhooks_received_total", "topic" => topic, "outcome" => label).increment(1);
+    metrics::counter!("shoprecs_webhooks_received_total", "topic" => topic, "outcome" => label)
+        .increment(1);
     outcome.map(|_| StatusCode::OK)
 }
 
@@ -84,7 +95,9 @@ async fn store(state: &AppState, headers: &HeaderMap, body: &[u8]) -> AppResult<
         .shop
         .ok_or_else(|| AppError::BadRequest("missing shop domain header".into()))
         .and_then(|s| ShopDomain::parse(s).map_err(|e| AppError::BadRequest(e.to_string())))?;
-    let topic = h.topic.ok_or_else(|| AppError::BadRequest("missing topic header".into()))?;
+    let topic = h
+        .topic
+        .ok_or_else(|| AppError::BadRequest("missing topic header".into()))?;
     let body_key;
     let dedupe_key = match h.event_id.or(h.webhook_id) {
         Some(id) => id,

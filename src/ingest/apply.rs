@@ -39,13 +39,17 @@ pub async fn apply(conn: &mut PgConnection, hook: &PendingWebhook) -> Result<Out
             parse::<serde_json::Value>(&hook.body)?;
         }
         RefundsCreate => orders::apply_refund(conn, shop, parse(&hook.body)?).await?,
-        ProductsCreate | ProductsUpdate => catalog::apply_product(conn, shop, hook, parse(&hook.body)?).await?,
+        ProductsCreate | ProductsUpdate => {
+            catalog::apply_product(conn, shop, hook, parse(&hook.body)?).await?
+        }
         ProductsDelete => catalog::apply_delete(conn, shop, hook, parse(&hook.body)?).await?,
         CustomersCreate | CustomersUpdate => {
             customers::apply_customer(conn, shop, hook, parse(&hook.body)?).await?
         }
         CustomersDelete => customers::apply_delete(conn, shop, hook, parse(&hook.body)?).await?,
-        CartsCreate | CartsUpdate => carts::apply_cart(conn, shop, hook, parse(&hook.body)?).await?,
+        CartsCreate | CartsUpdate => {
+            carts::apply_cart(conn, shop, hook, parse(&hook.body)?).await?
+        }
         CheckoutsCreate | CheckoutsUpdate => {
             carts::apply_checkout(conn, shop, hook, parse(&hook.body)?).await?
         }

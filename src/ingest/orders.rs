@@ -28,7 +28,10 @@ pub(super) async fn apply_order(
         .updated_at
         .or(order.created_at)
         .unwrap_or_else(|| event_time(hook));
-    let created_at = order.created_at.or(order.processed_at).unwrap_or(updated_at);
+    let created_at = order
+        .created_at
+        .or(order.processed_at)
+        .unwrap_or(updated_at);
     let mut customer_id = order.customer.as_ref().and_then(|c| c.id());
     if let Some(id) = customer_id {
         if privacy::is_redacted(conn, shop, id).await? {
@@ -87,7 +90,11 @@ pub(super) async fn apply_order(
     Ok(())
 }
 
-pub(super) async fn apply_refund(conn: &mut PgConnection, shop: ShopId, refund: Refund) -> Result<(), ApplyError> {
+pub(super) async fn apply_refund(
+    conn: &mut PgConnection,
+    shop: ShopId,
+    refund: Refund,
+) -> Result<(), ApplyError> {
     let order_id = refund
         .order_id
         .ok_or_else(|| ApplyError::Invalid("refund has no order_id".into()))?;

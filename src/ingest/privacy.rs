@@ -38,6 +38,9 @@ pub(super) async fn apply_data_request(
         &request.orders_requested,
     )
     .await?;
-    tracing::info!(shop.id = shop.0, "customer data request recorded; answer it with `shoprecs export-customer`");
+    tracing::info!(
+        shop.id = shop.0,
+        "customer data request recorded; answer it with `shoprecs export-customer`"
+    );
     Ok(())
 }

@@ -65,7 +65,10 @@ mod tests {
     fn both_spellings_parse() {
         assert_eq!(Topic::parse("orders/create"), Some(Topic::OrdersCreate));
         assert_eq!(Topic::parse("ORDERS_CREATE"), Some(Topic::OrdersCreate));
-        assert_eq!(Topic::parse("customers/data_request"), Some(Topic::CustomersDataRequest));
+        assert_eq!(
+            Topic::parse("customers/data_request"),
+            Some(Topic::CustomersDataRequest)
+        );
         assert_eq!(Topic::parse("APP_UNINSTALLED"), Some(Topic::AppUninstalled));
         assert_eq!(Topic::parse("inventory_levels/update"), None);
     }

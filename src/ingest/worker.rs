@@ -36,7 +36,11 @@ pub struct Applier {
 
 impl Applier {
     pub fn new(pool: PgPool, batch: i64) -> Self {
-        Self { pool, batch, handle: ApplierHandle::default() }
+        Self {
+            pool,
+            batch,
+            handle: ApplierHandle::default(),
+        }
     }
 
     pub fn handle(&self) -> ApplierHandle {
@@ -107,7 +111,14 @@ pub async fn apply_batch(pool: &PgPool, limit: i64) -> Result<usize, sqlx::Error
         if let Some(message) = &error {
             tracing::warn!(topic = %hook.topic, inbox.id = hook.inbox_id, shop.id = hook.shop_id.0, error = %message, "webhook stored as failed");
         }
-        inbox::finish(&mut tx, hook.shop_id, hook.inbox_id, outcome, error.as_deref()).await?;
+        inbox::finish(
+            &mut tx,
+            hook.shop_id,
+            hook.inbox_id,
+            outcome,
+            error.as_deref(),
+        )
+        .await?;
         metrics::counter!("shoprecs_webhooks_applied_total", "topic" => hook.topic.clone(), "outcome" => outcome.as_str())
             .increment(1);
     }

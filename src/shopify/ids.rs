@@ -27,9 +27,9 @@ pub fn opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> 
         None => Ok(None),
         Some(RawId::Int(id)) => Ok(Some(id)),
         Some(RawId::Str(s)) if s.is_empty() => Ok(None),
-        Some(RawId::Str(s)) => parse_id_str(&s)
-            .map(Some)
-            .ok_or_else(|| serde::de::Error::custom(format!("`{}` is not a Shopify id", truncate(&s)))),
+        Some(RawId::Str(s)) => parse_id_str(&s).map(Some).ok_or_else(|| {
+            serde::de::Error::custom(format!("`{}` is not a Shopify id", truncate(&s)))
+        }),
     }
 }
 
@@ -48,7 +48,10 @@ mod tests {
 
     #[test]
     fn parses_every_form_without_rounding() {
-        assert_eq!(parse_id_str("820982911946154508"), Some(820_982_911_946_154_508));
+        assert_eq!(
+            parse_id_str("820982911946154508"),
+            Some(820_982_911_946_154_508)
+        );
         assert_eq!(
             parse_id_str("gid://shopify/Order/820982911946154508"),
             Some(820_982_911_946_154_508)

@@ -17,7 +17,12 @@ fn opt_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Err
         None | Some("") => Ok(None),
         Some(s) => DateTime::<FixedOffset>::parse_from_rfc3339(s)
             .map(|t| Some(t.with_timezone(&Utc)))
-            .map_err(|_| serde::de::Error::custom(format!("`{}` is not an ISO-8601 timestamp", s.chars().take(40).collect::<String>()))),
+            .map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "`{}` is not an ISO-8601 timestamp",
+                    s.chars().take(40).collect::<String>()
+                ))
+            }),
     }
 }
 
@@ -336,7 +341,11 @@ pub struct CartLine {
     pub variant_id: Option<i64>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub quantity: i32,
-    #[serde(default, deserialize_with = "opt_money", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "opt_money",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub price: Option<Decimal>,
 }
 
@@ -407,15 +416,18 @@ mod tests {
 
     #[test]
     fn money_accepts_strings_and_numbers() {
-        let line: CartLine = serde_json::from_str(r#"{"price": "19.99", "quantity": 1}"#).expect("string");
+        let line: CartLine =
+            serde_json::from_str(r#"{"price": "19.99", "quantity": 1}"#).expect("string");
         assert_eq!(line.price, Some(Decimal::new(1999, 2)));
-        let line: CartLine = serde_json::from_str(r#"{"price": 19.5, "quantity": 1}"#).expect("number");
+        let line: CartLine =
+            serde_json::from_str(r#"{"price": 19.5, "quantity": 1}"#).expect("number");
         assert_eq!(line.price, Some(Decimal::new(195, 1)));
     }
 
     #[test]
     fn bad_timestamps_are_errors_not_panics() {
-        let err = serde_json::from_str::<Order>(r#"{"id": 1, "updated_at": "yesterday"}"#).expect_err("bad time");
+        let err = serde_json::from_str::<Order>(r#"{"id": 1, "updated_at": "yesterday"}"#)
+            .expect_err("bad time");
         assert!(err.to_string().contains("ISO-8601"), "{err}");
     }
 }

@@ -9,7 +9,8 @@ type HmacSha256 = Hmac<Sha256>;
 
 /// The base64 signature Shopify sends for `body` under `secret` (used by tests and the demo).
 pub fn sign(secret: &str, body: &[u8]) -> String {
-    let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC accepts any key length");
+    let mut mac =
+        HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC accepts any key length");
     mac.update(body);
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
@@ -40,9 +41,16 @@ mod tests {
     #[test]
     fn shopify_documented_vector() {
         // SHOPIFY.md §1.2: secret `secret`, body {"id":1}.
-        assert_eq!(sign("secret", br#"{"id":1}"#), "A971iWIMgT8Zj9A9eWfikrFj7wQ16/Qwcc4OlRl2PLc=");
+        assert_eq!(
+            sign("secret", br#"{"id":1}"#),
+            "A971iWIMgT8Zj9A9eWfikrFj7wQ16/Qwcc4OlRl2PLc="
+        );
         let secret = SecretString::from("secret");
-        assert!(verify([&secret], br#"{"id":1}"#, "A971iWIMgT8Zj9A9eWfikrFj7wQ16/Qwcc4OlRl2PLc="));
+        assert!(verify(
+            [&secret],
+            br#"{"id":1}"#,
+            "A971iWIMgT8Zj9A9eWfikrFj7wQ16/Qwcc4OlRl2PLc="
+        ));
     }
 
     #[test]

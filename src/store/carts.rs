@@ -46,7 +46,11 @@ pub struct CheckoutRow {
     pub lines: serde_json::Value,
 }
 
-pub async fn upsert_checkout(conn: &mut PgConnection, shop: ShopId, c: &CheckoutRow) -> sqlx::Result<()> {
+pub async fn upsert_checkout(
+    conn: &mut PgConnection,
+    shop: ShopId,
+    c: &CheckoutRow,
+) -> sqlx::Result<()> {
     sqlx::query!(
         "insert into checkout (shop_id, checkout_id, token, cart_token, customer_id, has_email,
                                created_at, updated_at, completed_at, currency, total_price, lines)
@@ -78,7 +82,11 @@ pub async fn upsert_checkout(conn: &mut PgConnection, shop: ShopId, c: &Checkout
 }
 
 /// Detaches checkouts from a redacted customer.
-pub async fn unlink_customer(conn: &mut PgConnection, shop: ShopId, customer_id: i64) -> sqlx::Result<()> {
+pub async fn unlink_customer(
+    conn: &mut PgConnection,
+    shop: ShopId,
+    customer_id: i64,
+) -> sqlx::Result<()> {
     sqlx::query!(
         "update checkout set customer_id = null where shop_id = $1 and customer_id = $2",
         shop.0,

@@ -86,8 +86,14 @@ pub async fn replace_variants(
     let prices: Vec<Decimal> = variants.iter().map(|v| v.price).collect();
     let compare: Vec<Option<Decimal>> = variants.iter().map(|v| v.compare_at_price).collect();
     let positions: Vec<i32> = variants.iter().map(|v| v.position).collect();
-    let policies: Vec<String> = variants.iter().map(|v| v.inventory_policy.clone()).collect();
-    let management: Vec<Option<String>> = variants.iter().map(|v| v.inventory_management.clone()).collect();
+    let policies: Vec<String> = variants
+        .iter()
+        .map(|v| v.inventory_policy.clone())
+        .collect();
+    let management: Vec<Option<String>> = variants
+        .iter()
+        .map(|v| v.inventory_management.clone())
+        .collect();
     let quantities: Vec<Option<i64>> = variants.iter().map(|v| v.inventory_quantity).collect();
     // A variant id moved from another product (rare) is taken over by this one.
     sqlx::query!(

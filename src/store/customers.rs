@@ -78,7 +78,11 @@ pub async fn mark_deleted(
 
 /// Recomputes the customer's order statistics from the orders held (test and cancelled
 /// orders do not count; spend is what they kept after refunds).
-pub async fn refresh_stats(conn: &mut PgConnection, shop: ShopId, customer_id: i64) -> sqlx::Result<()> {
+pub async fn refresh_stats(
+    conn: &mut PgConnection,
+    shop: ShopId,
+    customer_id: i64,
+) -> sqlx::Result<()> {
     sqlx::query!(
         r#"update customer c
               set orders_count = s.n, total_spent = s.spent,

@@ -65,7 +65,11 @@ pub async fn insert(pool: &PgPool, shop: ShopId, events: &[BrowseEventRow]) -> s
 
 /// Removes every browse event tied to the customer (privacy redaction), including the
 /// anonymous browsing of the devices they were seen logged in on.
-pub async fn delete_for_customer(conn: &mut PgConnection, shop: ShopId, customer_id: i64) -> sqlx::Result<u64> {
+pub async fn delete_for_customer(
+    conn: &mut PgConnection,
+    shop: ShopId,
+    customer_id: i64,
+) -> sqlx::Result<u64> {
     let done = sqlx::query!(
         "delete from browse_event
           where shop_id = $1

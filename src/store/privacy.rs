@@ -15,7 +15,11 @@ fn customer_hash(shop: ShopId, customer_id: i64) -> Vec<u8> {
     hasher.finalize().to_vec()
 }
 
-pub async fn is_redacted(conn: &mut PgConnection, shop: ShopId, customer_id: i64) -> sqlx::Result<bool> {
+pub async fn is_redacted(
+    conn: &mut PgConnection,
+    shop: ShopId,
+    customer_id: i64,
+) -> sqlx::Result<bool> {
     let found = sqlx::query_scalar!(
         "select 1 as one from redacted_customer where shop_id = $1 and customer_hash = $2",
         shop.0,
@@ -26,7 +30,11 @@ pub async fn is_redacted(conn: &mut PgConnection, shop: ShopId, customer_id: i64
     Ok(found.is_some())
 }
 
-pub async fn record_redaction(conn: &mut PgConnection, shop: ShopId, customer_id: i64) -> sqlx::Result<()> {
+pub async fn record_redaction(
+    conn: &mut PgConnection,
+    shop: ShopId,
+    customer_id: i64,
+) -> sqlx::Result<()> {
     sqlx::query!(
         "insert into redacted_customer (shop_id, customer_hash) values ($1, $2) on conflict do nothing",
         shop.0,
@@ -76,7 +84,11 @@ pub async fn record_data_request(
 }
 
 /// Everything stored about one customer, as a JSON document.
-pub async fn export_customer(pool: &PgPool, shop: ShopId, customer_id: i64) -> sqlx::Result<serde_json::Value> {
+pub async fn export_customer(
+    pool: &PgPool,
+    shop: ShopId,
+    customer_id: i64,
+) -> sqlx::Result<serde_json::Value> {
     sqlx::query_scalar!(
         r#"select jsonb_build_object(
             'shop_id', $1::int8,

@@ -15,8 +15,17 @@ pub struct ShopCache {
 }
 
 impl ShopCache {
-    pub async fn resolve_or_create(&self, pool: &PgPool, domain: &ShopDomain) -> sqlx::Result<ShopId> {
-        if let Some(id) = self.ids.read().ok().and_then(|ids| ids.get(domain).copied()) {
+    pub async fn resolve_or_create(
+        &self,
+        pool: &PgPool,
+        domain: &ShopDomain,
+    ) -> sqlx::Result<ShopId> {
+        if let Some(id) = self
+            .ids
+            .read()
+            .ok()
+            .and_then(|ids| ids.get(domain).copied())
+        {
             return Ok(id);
         }
         let id = shops::resolve_or_create(pool, domain).await?;

@@ -24,9 +24,12 @@ pub async fn resolve_or_create(pool: &PgPool, domain: &ShopDomain) -> sqlx::Resu
 }
 
 pub async fn find(pool: &PgPool, domain: &ShopDomain) -> sqlx::Result<Option<ShopId>> {
-    let id = sqlx::query_scalar!("select shop_id from shop where domain = $1", domain.as_str())
-        .fetch_optional(pool)
-        .await?;
+    let id = sqlx::query_scalar!(
+        "select shop_id from shop where domain = $1",
+        domain.as_str()
+    )
+    .fetch_optional(pool)
+    .await?;
     Ok(id.map(ShopId))
 }
 

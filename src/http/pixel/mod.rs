@@ -38,7 +38,9 @@ impl PixelLimiter {
         let per_minute = NonZeroU32::new(settings.events_per_minute).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(settings.burst).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::per_minute(per_minute).allow_burst(burst);
-        Arc::new(Self { limiter: RateLimiter::keyed(quota) })
+        Arc::new(Self {
+            limiter: RateLimiter::keyed(quota),
+        })
     }
 
     /// Takes `n` events from the bucket, or says how many seconds to wait.
@@ -46,7 +48,10 @@ impl PixelLimiter {
         let n = NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
         match self.limiter.check_key_n(&(shop, client.to_owned()), n) {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(not_until)) => Err(not_until.wait_time_from(DefaultClock::default().now()).as_secs() + 1),
+            Ok(Err(not_until)) => Err(not_until
+                .wait_time_from(DefaultClock::default().now())
+                .as_secs()
+                + 1),
             // More events than the burst allows at all.
             Err(_) => Err(60),
         }
@@ -83,7 +88,11 @@ fn read_batch(body: &[u8]) -> AppResult<Batch> {
     Ok(match value {
         Value::Array(events) => {
             let shop = events.first().and_then(|e| text(e, "shop"));
-            Batch { shop, customer_id: None, events }
+            Batch {
+                shop,
+                customer_id: None,
+                events,
+            }
         }
         Value::Object(ref map) if map.contains_key("events") => match map.get("events") {
             Some(Value::Array(events)) => Batch {
@@ -93,8 +102,16 @@ fn read_batch(body: &[u8]) -> AppResult<Batch> {
             },
             _ => return Err(AppError::BadRequest("`events` must be an array".into())),
         },
-        Value::Object(_) => Batch { shop: text(&value, "shop"), customer_id: None, events: vec![value] },
-        _ => return Err(AppError::BadRequest("body must be an event, an array of events, or {\"events\": [...]}".into())),
+        Value::Object(_) => Batch {
+            shop: text(&value, "shop"),
+            customer_id: None,
+            events: vec![value],
+        },
+        _ => {
+            return Err(AppError::BadRequest(
+                "body must be an event, an array of events, or {\"events\": [...]}".into(),
+            ))
+        }
     })
 }
 
@@ -105,8 +122,13 @@ pub async fn receive(
 ) -> AppResult<Response> {
     let settings = &state.settings.pixel;
     let body = body.map_err(|rejection| match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge { limit: settings.max_body_bytes },
-        status => AppError::Rejected { status, message: rejection.body_text() },
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge {
+            limit: settings.max_body_bytes,
+        },
+        status => AppError::Rejected {
+            status,
+            message: rejection.body_text(),
+        },
     })?;
     let batch = read_batch(&body)?;
     if batch.events.is_empty() {
@@ -119,10 +141,9 @@ pub async fn receive(
             settings.max_batch
         )));
     }
-    let raw_shop = query
-        .shop
-        .or(batch.shop)
-        .ok_or_else(|| AppError::BadRequest("missing `shop` (query parameter or body field)".into()))?;
+    let raw_shop = query.shop.or(batch.shop).ok_or_else(|| {
+        AppError::BadRequest("missing `shop` (query parameter or body field)".into())
+    })?;
     let domain = ShopDomain::parse(&raw_shop).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let shop = shops::find_installed(&state.pool, &domain)
         .await?
@@ -141,16 +162,23 @@ pub async fn receive(
     let mut clients: Vec<&str> = rows.iter().map(|r| r.client_id.as_str()).collect();
     clients.sort_unstable();
     for group in clients.chunk_by(|a, b| a == b) {
-        if let Err(retry_after_secs) = state.pixel_limiter.take(shop.0, group[0], group.len() as u32) {
-            metrics::counter!("shoprecs_pixel_events_total", "outcome" => "rate_limited").increment(rows.len() as u64);
+        if let Err(retry_after_secs) =
+            state
+                .pixel_limiter
+                .take(shop.0, group[0], group.len() as u32)
+        {
+            metrics::counter!("shoprecs_pixel_events_total", "outcome" => "rate_limited")
+                .increment(rows.len() as u64);
             return Err(AppError::TooManyRequests { retry_after_secs });
         }
     }
     let stored = events::insert(&state.pool, shop, &rows).await?;
     let duplicates = rows.len() as u64 - stored;
     metrics::counter!("shoprecs_pixel_events_total", "outcome" => "stored").increment(stored);
-    metrics::counter!("shoprecs_pixel_events_total", "outcome" => "duplicate").increment(duplicates);
-    metrics::counter!("shoprecs_pixel_events_total", "outcome" => "invalid").increment(errors.len() as u64);
+    metrics::counter!("shoprecs_pixel_events_total", "outcome" => "duplicate")
+        .increment(duplicates);
+    metrics::counter!("shoprecs_pixel_events_total", "outcome" => "invalid")
+        .increment(errors.len() as u64);
     let summary = json!({ "accepted": stored, "duplicates": duplicates, "skipped": skipped, "errors": errors });
     if errors.is_empty() {
         return Ok((StatusCode::OK, Json(summary)).into_response());

@@ -39,7 +39,11 @@ pub enum Parsed {
 }
 
 fn err(index: usize, field: &str, message: impl Into<String>) -> EventError {
-    EventError { index, field: field.to_owned(), message: message.into() }
+    EventError {
+        index,
+        field: field.to_owned(),
+        message: message.into(),
+    }
 }
 
 /// Reads an id given as a number, a numeric string or a GID.
@@ -57,14 +61,22 @@ fn bounded_str<'a>(value: &'a Value, key: &str, index: usize) -> Result<&'a str,
         .and_then(Value::as_str)
         .ok_or_else(|| err(index, key, "required string is missing"))?;
     if s.is_empty() || s.len() > MAX_ID_LEN {
-        return Err(err(index, key, format!("must be 1 to {MAX_ID_LEN} characters")));
+        return Err(err(
+            index,
+            key,
+            format!("must be 1 to {MAX_ID_LEN} characters"),
+        ));
     }
     Ok(s)
 }
 
 /// Validates event `index` of a batch. `customer_id` is the logged-in customer the pixel saw at
 /// `init` (the events themselves do not carry it).
-pub fn parse_event(index: usize, value: &Value, customer_id: Option<i64>) -> Result<Parsed, EventError> {
+pub fn parse_event(
+    index: usize,
+    value: &Value,
+    customer_id: Option<i64>,
+) -> Result<Parsed, EventError> {
     if !value.is_object() {
         return Err(err(index, "event", "must be a JSON object"));
     }
@@ -97,16 +109,26 @@ pub fn parse_event(index: usize, value: &Value, customer_id: Option<i64>) -> Res
     };
     match name {
         "product_viewed" => {
-            row.product_id = Some(
-                id_at(value, "/data/productVariant/product/id")
-                    .ok_or_else(|| err(index, "data.productVariant.product.id", "must be a product id"))?,
-            );
+            row.product_id = Some(id_at(value, "/data/productVariant/product/id").ok_or_else(
+                || {
+                    err(
+                        index,
+                        "data.productVariant.product.id",
+                        "must be a product id",
+                    )
+                },
+            )?);
             row.variant_id = id_at(value, "/data/productVariant/id");
         }
         "product_added_to_cart" | "product_removed_from_cart" => {
             row.product_id = Some(
-                id_at(value, "/data/cartLine/merchandise/product/id")
-                    .ok_or_else(|| err(index, "data.cartLine.merchandise.product.id", "must be a product id"))?,
+                id_at(value, "/data/cartLine/merchandise/product/id").ok_or_else(|| {
+                    err(
+                        index,
+                        "data.cartLine.merchandise.product.id",
+                        "must be a product id",
+                    )
+                })?,
             );
             row.variant_id = id_at(value, "/data/cartLine/merchandise/id");
             row.quantity = value
@@ -121,7 +143,13 @@ pub fn parse_event(index: usize, value: &Value, customer_id: Option<i64>) -> Res
             let query = value
                 .pointer("/data/searchResult/query")
                 .and_then(Value::as_str)
-                .ok_or_else(|| err(index, "data.searchResult.query", "required string is missing"))?;
+                .ok_or_else(|| {
+                    err(
+                        index,
+                        "data.searchResult.query",
+                        "required string is missing",
+                    )
+                })?;
             row.search_query = Some(query.chars().take(MAX_QUERY_LEN).collect());
         }
         "checkout_started" | "checkout_completed" => {
@@ -155,18 +183,32 @@ mod tests {
             let Ok(Parsed::Event(row)) = parse_event(0, &viewed(product), Some(5)) else {
                 panic!("valid event");
             };
-            assert_eq!((row.product_id, row.variant_id, row.customer_id), (Some(11), Some(22), Some(5)));
+            assert_eq!(
+                (row.product_id, row.variant_id, row.customer_id),
+                (Some(11), Some(22), Some(5))
+            );
         }
     }
 
     #[test]
     fn errors_name_the_field() {
         let e = parse_event(3, &viewed(json!("not-an-id")), None).expect_err("bad id");
-        assert_eq!((e.index, e.field.as_str()), (3, "data.productVariant.product.id"));
+        assert_eq!(
+            (e.index, e.field.as_str()),
+            (3, "data.productVariant.product.id")
+        );
         let mut no_time = viewed(json!("1"));
         no_time["timestamp"] = json!("yesterday");
-        assert_eq!(parse_event(0, &no_time, None).expect_err("bad time").field, "timestamp");
-        assert_eq!(parse_event(0, &json!([1]), None).expect_err("not object").field, "event");
+        assert_eq!(
+            parse_event(0, &no_time, None).expect_err("bad time").field,
+            "timestamp"
+        );
+        assert_eq!(
+            parse_event(0, &json!([1]), None)
+                .expect_err("not object")
+                .field,
+            "event"
+        );
     }
 
     #[test]

@@ -1,0 +1,145 @@
+//! Health, readiness, metrics, restarts.
+
+use serde_json::json;
+use shoprecs::config::Secrets;
+
+use crate::helpers::{fixture, spawn_app, spawn_app_on, test_settings, SECRET};
+
+#[tokio::test]
+async fn healthz_readyz_and_metrics() {
+    let app = spawn_app().await;
+    let health = app
+        .client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(health.status(), 200);
+    let ready = app
+        .client
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status(), 200);
+    assert!(
+        ready.headers().contains_key("x-request-id"),
+        "every response carries a request id"
+    );
+    app.deliver(
+        "orders/create",
+        &fixture("order.rest-fixture.multi-line-items.json"),
+        "m1",
+    )
+    .await;
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics
+            .contains(r#"shoprecs_http_requests_total{route="/readyz",method="GET",status="200"}"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains("shoprecs_http_request_duration_seconds_bucket"));
+    assert!(metrics
+        .contains(r#"shoprecs_webhooks_received_total{topic="orders/create",outcome="accepted"}"#));
+    assert!(metrics.contains("shoprecs_webhook_inbox_backlog"));
+}
+
+#[tokio::test]
+async fn readyz_is_503_until_migrated() {
+    let app = spawn_app().await;
+    sqlx::query("delete from _sqlx_migrations")
+        .execute(&app.pool)
+        .await
+        .expect("forget migrations");
+    let ready = app
+        .client
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status(), 503);
+}
+
+#[tokio::test]
+async fn webhooks_committed_but_not_applied_before_a_crash_are_applied_at_start_up() {
+    let app = spawn_app().await;
+    app.install_shop().await;
+    app.wait_applied().await;
+    let database = app.stop().await;
+
+    // As if the process died between commit and apply: rows sit in the inbox, pending.
+    let pool = crate::helpers::pool_for(&database).await;
+    let shop_id: i64 = sqlx::query_scalar("select shop_id from shop")
+        .fetch_one(&pool)
+        .await
+        .expect("shop");
+    for (key, topic, body) in [
+        (
+            "crash-1",
+            "orders/create",
+            fixture("order.rest-fixture.multi-line-items.json"),
+        ),
+        (
+            "crash-2",
+            "products/create",
+            fixture("product.rest-fixture.json"),
+        ),
+        (
+            "crash-3",
+            "refunds/create",
+            fixture("refund.rest-fixture.json"),
+        ),
+    ] {
+        sqlx::query(
+            "insert into webhook_inbox (shop_id, dedupe_key, topic, body) values ($1, $2, $3, $4)",
+        )
+        .bind(shop_id)
+        .bind(key)
+        .bind(topic)
+        .bind(serde_json::to_vec(&body).expect("json"))
+        .execute(&pool)
+        .await
+        .expect("insert pending row");
+    }
+    let restarted = spawn_app_on(database, test_settings(), Secrets::fixed(SECRET)).await;
+    restarted.wait_applied().await;
+    assert_eq!(restarted.count(r#"select count(*) from "order""#).await, 1);
+    assert_eq!(restarted.count("select count(*) from product").await, 1);
+    assert_eq!(
+        restarted
+            .count("select count(*) from order_line_net where net_quantity = 0")
+            .await,
+        2
+    );
+}
+
+#[tokio::test]
+async fn graceful_stop_leaves_nothing_pending() {
+    let app = spawn_app().await;
+    for i in 0..20 {
+        let mut order = fixture("order.rest-fixture.multi-line-items.json");
+        order["id"] = json!(1000 + i);
+        app.deliver("orders/create", &order, &format!("g{i}")).await;
+    }
+    let database = app.stop().await;
+    let pool = crate::helpers::pool_for(&database).await;
+    let pending: i64 =
+        sqlx::query_scalar("select count(*) from webhook_inbox where status = 'pending'")
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+    assert_eq!(pending, 0);
+    let orders: i64 = sqlx::query_scalar(r#"select count(*) from "order""#)
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(orders, 20);
+}

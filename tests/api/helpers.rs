@@ -1,0 +1,311 @@
+//! Test harness: one embedded Postgres per test process, a database per test cloned from a
+//! migrated template, and a `TestApp` with one helper per endpoint.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use serde_json::Value;
+use shoprecs::app::Application;
+use shoprecs::config::{Secrets, Settings};
+use shoprecs::pg_embedded::{ClusterOptions, EmbeddedPostgres};
+use shoprecs::shopify::webhook_hmac;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Connection, PgConnection, PgPool};
+use tokio::sync::oneshot;
+
+pub const SECRET: &str = "test-secret";
+pub const SHOP: &str = "test-shop.myshopify.com";
+const TEMPLATE: &str = "shoprecs_template";
+
+struct Cluster {
+    postgres: EmbeddedPostgres,
+    dir: PathBuf,
+}
+
+static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+static TEMPLATE_READY: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+
+fn cluster() -> &'static Cluster {
+    CLUSTER.get_or_init(|| {
+        remove_stale_clusters();
+        let dir = std::env::temp_dir().join(format!("shoprecs-tests-{}", std::process::id()));
+        let postgres = EmbeddedPostgres::start(&dir.join("postgres"), ClusterOptions::for_tests())
+            .expect("the embedded test Postgres starts (is the postgresql package installed?)");
+        Cluster { postgres, dir }
+    })
+}
+
+/// Clusters of earlier test runs whose process is gone.
+fn remove_stale_clusters() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix("shoprecs-tests-")
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+pub async fn admin_connection() -> PgConnection {
+    PgConnection::connect_with(&cluster().postgres.connect_options("postgres"))
+        .await
+        .expect("connect to the test cluster")
+}
+
+async fn ensure_template() {
+    TEMPLATE_READY
+        .get_or_init(|| async {
+            let mut conn = admin_connection().await;
+            sqlx::query(&format!("drop database if exists {TEMPLATE}"))
+                .execute(&mut conn)
+                .await
+                .expect("drop template");
+            sqlx::query(&format!("create database {TEMPLATE}"))
+                .execute(&mut conn)
+                .await
+                .expect("create template");
+            let mut template =
+                PgConnection::connect_with(&cluster().postgres.connect_options(TEMPLATE))
+                    .await
+                    .expect("connect to template");
+            shoprecs::db::MIGRATOR
+                .run(&mut template)
+                .await
+                .expect("migrate template");
+            template.close().await.expect("close template");
+        })
+        .await;
+}
+
+/// A fresh, migrated database for one test.
+pub async fn fresh_database() -> String {
+    ensure_template().await;
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = admin_connection().await;
+    for attempt in 0.. {
+        let created = sqlx::query(&format!("create database {name} template {TEMPLATE}"))
+            .execute(&mut conn)
+            .await;
+        match created {
+            Ok(_) => break,
+            // Concurrent clones of one template can collide; try again.
+            Err(e) if attempt < 50 => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("create test database: {e}"),
+        }
+    }
+    name
+}
+
+pub async fn pool_for(database: &str) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(2))
+        .connect_with(cluster().postgres.connect_options(database))
+        .await
+        .expect("connect to test database")
+}
+
+/// `postgres://` URL of a test database, for running the real binary against it.
+pub fn database_url(database: &str) -> String {
+    let socket = cluster().dir.join("postgres").join("run");
+    format!(
+        "postgres://shoprecs@localhost/{database}?host={}",
+        socket.display()
+    )
+}
+
+pub fn test_settings() -> Settings {
+    let mut settings = Settings::defaults().expect("defaults");
+    settings.server.port = 0;
+    settings.server.shutdown_grace_secs = 2;
+    settings
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub pool: PgPool,
+    pub database: String,
+    pub client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(test_settings(), Secrets::fixed(SECRET)).await
+}
+
+pub async fn spawn_app_with(settings: Settings, secrets: Secrets) -> TestApp {
+    let database = fresh_database().await;
+    spawn_app_on(database, settings, secrets).await
+}
+
+/// Starts the application on an existing database (for restart tests).
+pub async fn spawn_app_on(database: String, settings: Settings, secrets: Secrets) -> TestApp {
+    let pool = pool_for(&database).await;
+    let app = Application::build(settings, secrets, pool.clone())
+        .await
+        .expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let (tx, rx) = oneshot::channel::<()>();
+    let served = tokio::spawn(app.run_until(async move {
+        let _ = rx.await;
+    }));
+    TestApp {
+        address,
+        pool,
+        database,
+        client: reqwest::Client::new(),
+        shutdown: Some(tx),
+        served: Some(served),
+    }
+}
+
+impl TestApp {
+    /// Graceful stop: the server drains and applies its inbox before returning.
+    pub async fn stop(mut self) -> String {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(served) = self.served.take() {
+            served.await.expect("server task").expect("server result");
+        }
+        self.database.clone()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Posts a webhook signed like Shopify with the test secret.
+    pub async fn webhook(&self, topic: &str, body: &[u8], event_id: &str) -> reqwest::Response {
+        self.webhook_signed(
+            topic,
+            SHOP,
+            body,
+            event_id,
+            &webhook_hmac::sign(SECRET, body),
+        )
+        .await
+    }
+
+    pub async fn webhook_signed(
+        &self,
+        topic: &str,
+        shop: &str,
+        body: &[u8],
+        event_id: &str,
+        hmac: &str,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url("/webhooks"))
+            .header("Content-Type", "application/json")
+            .header("X-Shopify-Topic", topic)
+            .header("X-Shopify-Hmac-Sha256", hmac)
+            .header("X-Shopify-Shop-Domain", shop)
+            .header("X-Shopify-API-Version", "2026-01")
+            .header("X-Shopify-Webhook-Id", format!("wh-{event_id}"))
+            .header("X-Shopify-Event-Id", event_id)
+            .header("X-Shopify-Triggered-At", "2026-11-20T10:00:00Z")
+            .body(body.to_vec())
+            .send()
+            .await
+            .expect("send webhook")
+    }
+
+    /// Posts a JSON value as a webhook and asserts it was acknowledged.
+    pub async fn deliver(&self, topic: &str, body: &Value, event_id: &str) {
+        let bytes = serde_json::to_vec(body).expect("serialize");
+        let response = self.webhook(topic, &bytes, event_id).await;
+        assert_eq!(
+            response.status(),
+            200,
+            "{topic} {event_id}: {}",
+            response.text().await.unwrap_or_default()
+        );
+    }
+
+    pub async fn pixel(&self, query: &str, body: &str, content_type: &str) -> reqwest::Response {
+        self.client
+            .post(self.url(&format!("/pixel/events{query}")))
+            .header("Content-Type", content_type)
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("send pixel events")
+    }
+
+    /// Waits until the applier has handled every stored webhook.
+    pub async fn wait_applied(&self) {
+        for _ in 0..400 {
+            let pending: i64 =
+                sqlx::query_scalar("select count(*) from webhook_inbox where status = 'pending'")
+                    .fetch_one(&self.pool)
+                    .await
+                    .expect("count pending");
+            if pending == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("webhooks were not applied within 10 s");
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    pub async fn shop_id(&self) -> i64 {
+        sqlx::query_scalar("select shop_id from shop where domain = $1")
+            .bind(SHOP)
+            .fetch_one(&self.pool)
+            .await
+            .expect("shop exists")
+    }
+
+    /// Makes the shop known and installed, as a first webhook would.
+    pub async fn install_shop(&self) {
+        self.deliver("shop/update", &serde_json::json!({"id": 1}), "install")
+            .await;
+    }
+}
+
+/// A fixture from tests/fixtures/shopify, unwrapped from a REST wrapper key if it has one.
+pub fn fixture(name: &str) -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/shopify")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let value: Value = serde_json::from_str(&text).expect("fixture is JSON");
+    for key in ["order", "refund", "product"] {
+        if let Some(inner) = value
+            .get(key)
+            .filter(|_| value.as_object().is_some_and(|o| o.len() == 1))
+        {
+            return inner.clone();
+        }
+    }
+    value
+}
+
+/// The raw bytes of a fixture, exactly as stored.
+pub fn fixture_bytes(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/shopify")
+        .join(name);
+    std::fs::read(path).expect("fixture")
+}

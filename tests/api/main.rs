@@ -1,0 +1,10 @@
+//! Black-box tests over HTTP: the real application on port 0, a real Postgres (one embedded
+//! cluster per test run, a fresh database per test), real Shopify payloads signed here.
+
+mod helpers;
+
+mod health;
+mod pixel;
+mod privacy;
+mod webhooks;
+mod webhooks_apply;
