@@ -36,6 +36,7 @@ pub struct ServerSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
+    pub embedded: bool,
     pub data_dir: PathBuf,
     pub max_connections: u32,
     pub acquire_timeout_secs: u64,

@@ -32,6 +32,12 @@ impl Database {
                     .context("DATABASE_URL is not a valid Postgres URL")?;
                 (options, None)
             }
+            None if !settings.embedded => {
+                anyhow::bail!(
+                    "DATABASE_URL is required: database.embedded is false (SHOPRECS_DATABASE__EMBEDDED), \
+                     so shoprecs will not start its own Postgres"
+                )
+            }
             None => {
                 let cluster_dir = settings.data_dir.join("postgres");
                 let embedded = tokio::task::spawn_blocking(move || {
