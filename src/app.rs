@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use crate::config::{Secrets, Settings};
 use crate::http::pixel::PixelLimiter;
 use crate::ingest::{Applier, ApplierHandle};
+use crate::recs::Models;
 use crate::store::inbox;
 use crate::store::shop_cache::ShopCache;
 
@@ -28,6 +29,7 @@ pub struct AppInner {
     pub applier: ApplierHandle,
     pub shops: ShopCache,
     pub pixel_limiter: Arc<PixelLimiter>,
+    pub models: Arc<Models>,
 }
 
 impl std::ops::Deref for AppState {
@@ -59,11 +61,19 @@ impl Application {
             anyhow::anyhow!("cannot listen on {addr}: {e} (set --port or SHOPRECS_PORT)")
         })?;
         crate::http::metrics::handle();
-        let applier = Applier::new(pool.clone(), settings.webhooks.apply_batch);
+        let models = Arc::new(Models::new(settings.engine.engine_config()));
+        let started = std::time::Instant::now();
+        models.rebuild_all(&pool).await?;
+        tracing::info!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "recommendation models built"
+        );
+        let applier = Applier::new(pool.clone(), settings.webhooks.apply_batch, models.clone());
         let state = AppState(Arc::new(AppInner {
             pixel_limiter: PixelLimiter::new(&settings.pixel),
             applier: applier.handle(),
             shops: ShopCache::default(),
+            models,
             pool,
             settings,
             secrets,

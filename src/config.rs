@@ -21,6 +21,7 @@ pub struct Settings {
     pub shopify: ShopifySettings,
     pub webhooks: WebhookSettings,
     pub pixel: PixelSettings,
+    pub engine: EngineSettings,
     pub log: LogSettings,
 }
 
@@ -64,6 +65,30 @@ pub struct PixelSettings {
     pub max_batch: usize,
     pub events_per_minute: u32,
     pub burst: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineSettings {
+    pub bestseller_half_life_days: f64,
+    pub pair_half_life_days: f64,
+    pub min_pair_support: u32,
+    pub pair_popularity_exponent: f64,
+    pub session_gap_secs: i64,
+}
+
+impl EngineSettings {
+    /// The engine's configuration: these settings over the engine's defaults.
+    pub fn engine_config(&self) -> crate::engine::EngineConfig {
+        crate::engine::EngineConfig {
+            bestseller_half_life_days: self.bestseller_half_life_days,
+            pair_half_life_days: self.pair_half_life_days,
+            min_pair_support: self.min_pair_support,
+            pair_popularity_exponent: self.pair_popularity_exponent,
+            session_gap_secs: self.session_gap_secs,
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -127,6 +152,13 @@ impl Settings {
         }
         if self.pixel.max_batch == 0 || self.pixel.max_batch > 1000 {
             bail!("invalid configuration: pixel.max_batch must be between 1 and 1000");
+        }
+        let e = &self.engine;
+        if !(e.bestseller_half_life_days > 0.0 && e.pair_half_life_days > 0.0) {
+            bail!("invalid configuration: engine half-lives must be positive");
+        }
+        if !(0.0..=1.0).contains(&e.pair_popularity_exponent) {
+            bail!("invalid configuration: engine.pair_popularity_exponent must be between 0 and 1");
         }
         if self.pixel.events_per_minute == 0 || self.pixel.burst == 0 {
             bail!(

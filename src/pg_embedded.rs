@@ -191,9 +191,9 @@ fn running_server(cluster_dir: &Path) -> Option<RunningServer> {
     ready.then_some(RunningServer { socket_dir, port })
 }
 
-/// Looks for `postgres` and `initdb`: on PATH, then `pg_config --bindir`, then the newest
+/// Looks for `postgres` and `initdb` (and their sibling tools): on PATH, then `pg_config --bindir`, then the newest
 /// `/usr/lib/postgresql/<version>/bin`.
-fn find_bin_dir() -> anyhow::Result<PathBuf> {
+pub fn find_bin_dir() -> anyhow::Result<PathBuf> {
     let has_both = |dir: &Path| dir.join("postgres").is_file() && dir.join("initdb").is_file();
     if let Some(path) = std::env::var_os("PATH") {
         for dir in std::env::split_paths(&path) {

@@ -5,6 +5,7 @@ use sqlx::PgConnection;
 
 use super::topic::Topic;
 use super::{carts, catalog, customers, orders, privacy};
+use crate::recs::Touched;
 use crate::store::inbox::{Outcome, PendingWebhook};
 use crate::store::shops;
 
@@ -22,7 +23,12 @@ pub(super) fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApplyError> {
 }
 
 /// Applies one webhook inside the caller's transaction.
-pub async fn apply(conn: &mut PgConnection, hook: &PendingWebhook) -> Result<Outcome, ApplyError> {
+/// What the webhook changed is added to `touched`, for the models to reload after commit.
+pub async fn apply(
+    conn: &mut PgConnection,
+    hook: &PendingWebhook,
+    touched: &mut Touched,
+) -> Result<Outcome, ApplyError> {
     let Some(topic) = Topic::parse(&hook.topic) else {
         return Ok(Outcome::Ignored);
     };
@@ -30,7 +36,8 @@ pub async fn apply(conn: &mut PgConnection, hook: &PendingWebhook) -> Result<Out
     use Topic::*;
     match topic {
         OrdersCreate | OrdersUpdated | OrdersPaid | OrdersCancelled => {
-            orders::apply_order(conn, shop, hook, parse(&hook.body)?).await?
+            let id = orders::apply_order(conn, shop, hook, parse(&hook.body)?).await?;
+            touched.orders.insert((shop, id));
         }
         // The order-edit payload is a diff; Shopify follows every edit with orders/updated
         // carrying the full new state, which is what we apply (a diff cannot be applied
@@ -38,11 +45,18 @@ pub async fn apply(conn: &mut PgConnection, hook: &PendingWebhook) -> Result<Out
         OrdersEdited => {
             parse::<serde_json::Value>(&hook.body)?;
         }
-        RefundsCreate => orders::apply_refund(conn, shop, parse(&hook.body)?).await?,
-        ProductsCreate | ProductsUpdate => {
-            catalog::apply_product(conn, shop, hook, parse(&hook.body)?).await?
+        RefundsCreate => {
+            let id = orders::apply_refund(conn, shop, parse(&hook.body)?).await?;
+            touched.orders.insert((shop, id));
         }
-        ProductsDelete => catalog::apply_delete(conn, shop, hook, parse(&hook.body)?).await?,
+        ProductsCreate | ProductsUpdate => {
+            let id = catalog::apply_product(conn, shop, hook, parse(&hook.body)?).await?;
+            touched.products.insert((shop, id));
+        }
+        ProductsDelete => {
+            let id = catalog::apply_delete(conn, shop, hook, parse(&hook.body)?).await?;
+            touched.products.insert((shop, id));
+        }
         CustomersCreate | CustomersUpdate => {
             customers::apply_customer(conn, shop, hook, parse(&hook.body)?).await?
         }
@@ -55,8 +69,14 @@ pub async fn apply(conn: &mut PgConnection, hook: &PendingWebhook) -> Result<Out
         }
         AppUninstalled => shops::mark_uninstalled(conn, shop).await?,
         CustomersDataRequest => privacy::apply_data_request(conn, shop, parse(&hook.body)?).await?,
-        CustomersRedact => privacy::apply_redact(conn, shop, parse(&hook.body)?).await?,
-        ShopRedact => shops::delete(conn, shop).await?,
+        CustomersRedact => {
+            let id = privacy::apply_redact(conn, shop, parse(&hook.body)?).await?;
+            touched.customers_forgotten.insert((shop, id));
+        }
+        ShopRedact => {
+            shops::delete(conn, shop).await?;
+            touched.dropped_shops.insert(shop);
+        }
     }
     Ok(Outcome::Applied)
 }

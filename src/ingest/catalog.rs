@@ -15,7 +15,7 @@ pub(super) async fn apply_product(
     shop: ShopId,
     hook: &PendingWebhook,
     product: Product,
-) -> Result<(), ApplyError> {
+) -> Result<i64, ApplyError> {
     let product_id = product
         .id()
         .ok_or_else(|| ApplyError::Invalid("product has no id".into()))?;
@@ -51,7 +51,7 @@ pub(super) async fn apply_product(
             .collect();
         catalog::replace_variants(conn, shop, product_id, &variants).await?;
     }
-    Ok(())
+    Ok(product_id)
 }
 
 pub(super) async fn apply_delete(
@@ -59,7 +59,7 @@ pub(super) async fn apply_delete(
     shop: ShopId,
     hook: &PendingWebhook,
     deleted: Deleted,
-) -> Result<(), ApplyError> {
+) -> Result<i64, ApplyError> {
     catalog::mark_deleted(conn, shop, deleted.id, event_time(hook)).await?;
-    Ok(())
+    Ok(deleted.id)
 }

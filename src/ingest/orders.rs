@@ -20,7 +20,7 @@ pub(super) async fn apply_order(
     shop: ShopId,
     hook: &PendingWebhook,
     order: Order,
-) -> Result<(), ApplyError> {
+) -> Result<i64, ApplyError> {
     let order_id = order
         .id()
         .ok_or_else(|| ApplyError::Invalid("order has no id".into()))?;
@@ -87,20 +87,20 @@ pub(super) async fn apply_order(
         customers::ensure(conn, shop, id).await?;
         customers::refresh_stats(conn, shop, id).await?;
     }
-    Ok(())
+    Ok(order_id)
 }
 
 pub(super) async fn apply_refund(
     conn: &mut PgConnection,
     shop: ShopId,
     refund: Refund,
-) -> Result<(), ApplyError> {
+) -> Result<i64, ApplyError> {
     let order_id = refund
         .order_id
         .ok_or_else(|| ApplyError::Invalid("refund has no order_id".into()))?;
     let rows = refund_rows(&refund, Some(order_id));
     orders::add_refund_lines(conn, shop, &rows).await?;
-    Ok(())
+    Ok(order_id)
 }
 
 fn refund_rows(refund: &Refund, order_id: Option<i64>) -> Vec<RefundLineRow> {

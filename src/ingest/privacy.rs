@@ -12,7 +12,7 @@ pub(super) async fn apply_redact(
     conn: &mut PgConnection,
     shop: ShopId,
     request: CustomersRedact,
-) -> Result<(), ApplyError> {
+) -> Result<i64, ApplyError> {
     let customer_id = request.customer.id;
     orders::unlink_customer(conn, shop, customer_id, &request.orders_to_redact).await?;
     carts::unlink_customer(conn, shop, customer_id).await?;
@@ -20,7 +20,7 @@ pub(super) async fn apply_redact(
     customers::delete(conn, shop, customer_id).await?;
     privacy::record_redaction(conn, shop, customer_id).await?;
     tracing::info!(shop.id = shop.0, "customer redacted");
-    Ok(())
+    Ok(customer_id)
 }
 
 /// `customers/data_request`: recorded for the operator, who answers it with

@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 
 use super::apply::{apply, ApplyError};
 use crate::http::error::is_unavailable;
+use crate::recs::{Models, Touched};
 use crate::store::inbox::{self, Outcome};
 
 /// Wakes the applier after a webhook is stored.
@@ -32,14 +33,16 @@ pub struct Applier {
     pool: PgPool,
     batch: i64,
     handle: ApplierHandle,
+    models: Arc<Models>,
 }
 
 impl Applier {
-    pub fn new(pool: PgPool, batch: i64) -> Self {
+    pub fn new(pool: PgPool, batch: i64, models: Arc<Models>) -> Self {
         Self {
             pool,
             batch,
             handle: ApplierHandle::default(),
+            models,
         }
     }
 
@@ -81,17 +84,19 @@ impl Applier {
 
     /// Applies up to one batch in one transaction. Returns how many webhooks it handled.
     pub async fn apply_batch(&self) -> Result<usize, sqlx::Error> {
-        apply_batch(&self.pool, self.batch).await
+        apply_batch(&self.pool, self.batch, &self.models).await
     }
 }
 
-/// Applies up to `limit` pending webhooks (used by the applier and by tests/CLI).
-pub async fn apply_batch(pool: &PgPool, limit: i64) -> Result<usize, sqlx::Error> {
+/// Applies up to `limit` pending webhooks in one transaction, then brings the models up to
+/// date with what they changed.
+pub async fn apply_batch(pool: &PgPool, limit: i64, models: &Models) -> Result<usize, sqlx::Error> {
+    let mut touched = Touched::default();
     let mut tx = pool.begin().await?;
     let hooks = inbox::claim(&mut tx, limit).await?;
     for hook in &hooks {
         let mut savepoint = (*tx).begin().await?;
-        let result = apply(&mut savepoint, hook).await;
+        let result = apply(&mut savepoint, hook, &mut touched).await;
         let (outcome, error) = match result {
             Ok(outcome) => {
                 savepoint.commit().await?;
@@ -123,6 +128,13 @@ pub async fn apply_batch(pool: &PgPool, limit: i64) -> Result<usize, sqlx::Error
             .increment(1);
     }
     tx.commit().await?;
+    if !touched.is_empty() {
+        // The store is the truth and is committed; a failed refresh is healed by the next
+        // rebuild, so it is logged rather than retried (which would re-apply nothing).
+        if let Err(e) = models.refresh(pool, &touched).await {
+            tracing::error!(error = ?e, "updating the recommendation models failed");
+        }
+    }
     Ok(hooks.len())
 }
 

@@ -1,13 +1,16 @@
 //! Queries, one file per aggregate. Every function takes the `ShopId` it works on: no query
 //! spans shops.
 
+pub mod api_keys;
 pub mod carts;
 pub mod catalog;
 pub mod customers;
 pub mod events;
+pub mod facts;
 pub mod inbox;
 pub mod orders;
 pub mod privacy;
+pub mod rules;
 pub mod shop_cache;
 pub mod shops;
 

@@ -64,3 +64,11 @@ pub async fn delete(conn: &mut PgConnection, shop: ShopId) -> sqlx::Result<()> {
         .await?;
     Ok(())
 }
+
+/// Every shop with the app installed.
+pub async fn installed(pool: &PgPool) -> sqlx::Result<Vec<ShopId>> {
+    let ids = sqlx::query_scalar!("select shop_id from shop where installed order by shop_id")
+        .fetch_all(pool)
+        .await?;
+    Ok(ids.into_iter().map(ShopId).collect())
+}

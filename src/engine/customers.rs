@@ -1,0 +1,233 @@
+//! Customer profiles and repeat-purchase statistics (what makes a product a consumable).
+
+use std::collections::BTreeMap;
+
+use super::catalog::Idx;
+use super::hash::{map_bytes, FxMap};
+use super::orders::StoredOrder;
+use super::types::{BrowseKind, CustomerId, Ts};
+use super::ShopModel;
+
+/// Browse signals kept per profile; the weakest is dropped beyond this, bounding memory for
+/// shoppers (or bots) who view thousands of products.
+const MAX_BROWSE_ITEMS: usize = 200;
+/// Client ids remembered per customer, so forgetting the customer also forgets them.
+const MAX_CLIENTS: usize = 8;
+
+/// Decayed browse signals on one product (stored scale, profile half-life).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Signal {
+    pub(crate) view: f64,
+    pub(crate) cart: f64,
+}
+
+/// Adds one browse event to a profile's signals.
+pub(crate) fn add_signal(map: &mut FxMap<Idx, Signal>, idx: Idx, kind: BrowseKind, w: f64) {
+    let s = map.entry(idx).or_default();
+    match kind {
+        BrowseKind::View => s.view += w,
+        BrowseKind::AddToCart | BrowseKind::CheckoutStarted => s.cart += w,
+        // A removal cancels an add of equal recency; sums stay order-independent.
+        BrowseKind::RemoveFromCart => s.cart -= w,
+    }
+    if map.len() > MAX_BROWSE_ITEMS {
+        let weakest = map
+            .iter()
+            .map(|(&i, s)| (s.view + s.cart.max(0.0), i))
+            .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        if let Some((_, i)) = weakest {
+            map.remove(&i);
+        }
+    }
+}
+
+/// One known customer.
+#[derive(Debug, Default)]
+pub(crate) struct Profile {
+    /// Their counting orders (details live in the order store).
+    pub(crate) orders: Vec<i64>,
+    /// Sorted purchase times per product, so updates cost O(log n) even for customers with
+    /// hundreds of orders.
+    pub(crate) purchases: FxMap<Idx, Vec<Ts>>,
+    pub(crate) browse: FxMap<Idx, Signal>,
+    pub(crate) clients: Vec<String>,
+}
+
+#[derive(Default)]
+pub(crate) struct Customers {
+    pub(crate) profiles: FxMap<CustomerId, Profile>,
+    /// Distinct known customers who bought the product.
+    buyers: Vec<u32>,
+    /// ... of whom bought it in two or more orders.
+    repeat_buyers: Vec<u32>,
+    /// Repurchase intervals in hours → count, for the median "due" time.
+    intervals: FxMap<Idx, BTreeMap<u32, u32>>,
+}
+
+fn intervals_of(times: &[Ts]) -> impl Iterator<Item = u32> + '_ {
+    times
+        .windows(2)
+        .map(|w| ((w[1] - w[0]).max(0) / 3600).min(i64::from(u32::MAX)) as u32)
+}
+
+impl Customers {
+    /// One customer's purchase times of product `p` changed from `before` to `after` (sorted).
+    fn repeat_update(&mut self, p: Idx, before: &[Ts], after: &[Ts]) {
+        let i = p as usize;
+        if self.buyers.len() <= i {
+            self.buyers.resize(i + 1, 0);
+            self.repeat_buyers.resize(i + 1, 0);
+        }
+        let class = |n: usize| (u32::from(n >= 1), u32::from(n >= 2));
+        let (b0, r0) = class(before.len());
+        let (b1, r1) = class(after.len());
+        self.buyers[i] = (self.buyers[i] + b1).saturating_sub(b0);
+        self.repeat_buyers[i] = (self.repeat_buyers[i] + r1).saturating_sub(r0);
+        if before.len() < 2 && after.len() < 2 {
+            return;
+        }
+        let hist = self.intervals.entry(p).or_default();
+        for h in intervals_of(before) {
+            if let Some(c) = hist.get_mut(&h) {
+                *c -= 1;
+                if *c == 0 {
+                    hist.remove(&h);
+                }
+            }
+        }
+        for h in intervals_of(after) {
+            *hist.entry(h).or_insert(0) += 1;
+        }
+        if hist.is_empty() {
+            self.intervals.remove(&p);
+        }
+    }
+
+    /// Is `p` bought repeatedly by a large enough share of its buyers?
+    pub(crate) fn is_consumable(&self, p: Idx, min_share: f64, min_buyers: u32) -> bool {
+        let i = p as usize;
+        let buyers = self.buyers.get(i).copied().unwrap_or(0);
+        let repeat = self.repeat_buyers.get(i).copied().unwrap_or(0);
+        buyers > 0 && buyers >= min_buyers && f64::from(repeat) >= min_share * f64::from(buyers)
+    }
+
+    /// Median time between two purchases of `p` by the same customer, in seconds.
+    pub(crate) fn median_interval_secs(&self, p: Idx) -> Option<i64> {
+        let hist = self.intervals.get(&p)?;
+        let total: u64 = hist.values().map(|&c| u64::from(c)).sum();
+        let mut seen = 0u64;
+        for (&h, &c) in hist {
+            seen += u64::from(c);
+            if 2 * seen >= total {
+                // At least an hour: a same-day re-order should not make a product due at once.
+                return Some(i64::from(h.max(1)) * 3600);
+            }
+        }
+        None
+    }
+
+    pub(crate) fn rescale(&mut self, f: f64) {
+        for p in self.profiles.values_mut() {
+            for s in p.browse.values_mut() {
+                s.view *= f;
+                s.cart *= f;
+            }
+        }
+    }
+
+    pub(crate) fn approx_bytes(&self) -> usize {
+        map_bytes(&self.profiles)
+            + self
+                .profiles
+                .values()
+                .map(|p| {
+                    8 * p.orders.capacity()
+                        + map_bytes(&p.browse)
+                        + map_bytes(&p.purchases)
+                        + p.purchases
+                            .values()
+                            .map(|t| 8 * t.capacity())
+                            .sum::<usize>()
+                        + 32 * p.clients.len()
+                })
+                .sum::<usize>()
+            + 8 * self.buyers.capacity()
+            + self.intervals.values().map(|h| 48 * h.len()).sum::<usize>()
+    }
+}
+
+impl ShopModel {
+    /// Attaches (or detaches) a counting order to its customer's profile and updates the
+    /// repeat statistics of its products.
+    pub(crate) fn customer_order_delta(
+        &mut self,
+        c: CustomerId,
+        id: i64,
+        o: &StoredOrder,
+        add: bool,
+    ) {
+        let profile = self.customers.profiles.entry(c).or_default();
+        let mut changes = Vec::with_capacity(o.lines.len());
+        for &(p, _) in o.lines.iter() {
+            let times = profile.purchases.entry(p).or_default();
+            let before = times.clone();
+            if add {
+                let pos = times.partition_point(|&t| t <= o.at);
+                times.insert(pos, o.at);
+            } else if let Some(pos) = times.iter().position(|&t| t == o.at) {
+                times.remove(pos);
+            }
+            let after = times.clone();
+            if after.is_empty() {
+                profile.purchases.remove(&p);
+            }
+            changes.push((p, before, after));
+        }
+        if add {
+            profile.orders.push(id);
+        } else {
+            profile.orders.retain(|&x| x != id);
+        }
+        for (p, before, after) in changes {
+            self.customers.repeat_update(p, &before, &after);
+        }
+    }
+
+    /// Privacy redaction: drops the customer's profile (browse signals, the browser clients
+    /// they used, their share of repeat statistics). Their orders stay as anonymous baskets,
+    /// so co-purchase counts and bestsellers are unchanged. A later, newer version of one of
+    /// those orders that still names the customer would attach it again: the caller is
+    /// expected to have redacted its own store first.
+    pub fn forget_customer(&mut self, c: CustomerId) {
+        let Some(profile) = self.customers.profiles.get(&c) else {
+            return;
+        };
+        let order_ids = profile.orders.clone();
+        let clients = profile.clients.clone();
+        let purchases: Vec<(Idx, Vec<Ts>)> = profile
+            .purchases
+            .iter()
+            .map(|(&p, t)| (p, t.clone()))
+            .collect();
+        for (p, before) in purchases {
+            self.customers.repeat_update(p, &before, &[]);
+        }
+        for id in &order_ids {
+            if let Some(o) = self.orders.map.get_mut(id) {
+                o.customer = None;
+            }
+        }
+        self.customers.profiles.remove(&c);
+        for client in clients {
+            self.browse.clients.remove(&client);
+        }
+    }
+
+    /// Remembers that a customer browsed as `client` (for `forget_customer`).
+    pub(crate) fn link_client(&mut self, c: CustomerId, client: &str) {
+        let p = self.customers.profiles.entry(c).or_default();
+        if !p.clients.iter().any(|x| x == client) && p.clients.len() < MAX_CLIENTS {
+            p.clients.push(client.to_owned());
+        }
+    }
+}

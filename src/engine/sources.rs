@@ -1,0 +1,284 @@
+//! Candidate sources that fill a shelf: pair neighbours, bestsellers, trending.
+
+use super::catalog::{Group, Idx};
+use std::cell::RefCell;
+
+use super::pairs::PairTable;
+use super::rank::{rank_key, TopK};
+use super::reason::Reason;
+use super::shelf::Shelf;
+use super::types::Ts;
+use super::ShopModel;
+
+/// Which co-occurrence table a neighbour comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PairKind {
+    Bought,
+    Viewed,
+}
+
+/// What an anchor of a neighbour query is to the shopper; decides the reason shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AnchorKind {
+    /// The product page or a cart line.
+    Context,
+    Bought,
+    Carted,
+    Viewed,
+}
+
+/// A product whose neighbours are wanted, with its weight in the sum.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Anchor {
+    pub(crate) idx: Idx,
+    pub(crate) weight: f64,
+    pub(crate) kind: AnchorKind,
+}
+
+/// Running sum for one candidate over several anchors, remembering the strongest one as the
+/// reason's evidence.
+#[derive(Clone, Copy)]
+struct Acc {
+    score: f64,
+    best: usize,
+    best_kind: PairKind,
+    best_contrib: f64,
+}
+
+/// Dense per-thread accumulator for multi-anchor queries: an array add per neighbour instead
+/// of a hash-map upsert. Entries are valid only when their stamp equals the current
+/// generation, so nothing is cleared between queries.
+#[derive(Default)]
+struct Scratch {
+    acc: Vec<Acc>,
+    stamp: Vec<u32>,
+    generation: u32,
+    touched: Vec<Idx>,
+}
+
+impl Scratch {
+    fn begin(&mut self, n: usize) {
+        if self.acc.len() < n {
+            let blank = Acc {
+                score: 0.0,
+                best: 0,
+                best_kind: PairKind::Bought,
+                best_contrib: 0.0,
+            };
+            self.acc.resize(n, blank);
+            self.stamp.resize(n, 0);
+        }
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.stamp.iter_mut().for_each(|s| *s = 0);
+            self.generation = 1;
+        }
+        self.touched.clear();
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+impl ShopModel {
+    fn pair_view(&self, kind: PairKind) -> (&PairTable, &[f64], &[f64], u32) {
+        match kind {
+            PairKind::Bought => (
+                &self.bought,
+                &self.pop.basket,
+                &self.pop.inv_pow,
+                self.cfg.min_pair_support.max(1),
+            ),
+            PairKind::Viewed => (
+                &self.browse.co.table,
+                &self.browse.co.session_w,
+                &self.browse.co.inv_pow,
+                self.cfg.min_view_support.max(1),
+            ),
+        }
+    }
+
+    /// Asymmetric cosine `w(a,b) / (w(a)^(1-α) · w(b)^α)`: this is the `w(a)^(α-1)` factor.
+    /// Scale-free: decay factors cancel, so pair similarities need no `now`.
+    fn anchor_factor(&self, base: &[f64], a: Idx) -> f64 {
+        let b = base.get(a as usize).copied().unwrap_or(0.0);
+        if b > 0.0 {
+            b.powf(self.cfg.pair_popularity_exponent - 1.0)
+        } else {
+            0.0
+        }
+    }
+
+    fn pair_reason(&self, kind: PairKind, a: &Anchor, b: Idx) -> Reason {
+        let with = self.catalog.id(a.idx);
+        let with_title = self.catalog.title(a.idx);
+        match (a.kind, kind) {
+            (AnchorKind::Context, PairKind::Bought) => Reason::BoughtTogether {
+                with,
+                with_title,
+                orders_together: self.bought.get(a.idx, b).map_or(0, |x| x.0),
+                orders_with: self
+                    .pop
+                    .orders_with
+                    .get(a.idx as usize)
+                    .copied()
+                    .unwrap_or(0),
+            },
+            (AnchorKind::Context, PairKind::Viewed) => Reason::ViewedTogether {
+                with,
+                with_title,
+                sessions_together: self.browse.co.table.get(a.idx, b).map_or(0, |x| x.0),
+            },
+            (AnchorKind::Bought, _) => Reason::BecauseYouBought { with, with_title },
+            (AnchorKind::Carted, _) => Reason::BecauseYouAddedToCart { with, with_title },
+            (AnchorKind::Viewed, _) => Reason::BecauseYouViewed { with, with_title },
+        }
+    }
+
+    /// Fills the shelf with the best neighbours of `anchors` summed over the given tables
+    /// (each with a weight). Pairs below the support floor are ignored.
+    pub(crate) fn push_neighbours(
+        &self,
+        shelf: &mut Shelf,
+        anchors: &[Anchor],
+        kinds: &[(PairKind, f64)],
+    ) {
+        if shelf.is_full() || anchors.is_empty() || kinds.is_empty() {
+            return;
+        }
+        let cat = shelf.catalog();
+        let mut top = TopK::new(shelf.remaining());
+        if let ([a], [(kind, kw)]) = (anchors, kinds) {
+            // Product page: stream straight into the top-k, no accumulation map.
+            let (table, base, inv, min) = self.pair_view(*kind);
+            let f = a.weight * kw * self.anchor_factor(base, a.idx);
+            table.for_each_neighbour(a.idx, |b, n, w| {
+                if n >= min && shelf.allows(b) {
+                    top.push(b, cat.id(b), w * inv[b as usize] * f);
+                }
+            });
+            for r in top.into_sorted() {
+                shelf.push(r.idx, r.score, || self.pair_reason(*kind, a, r.idx));
+            }
+            return;
+        }
+        SCRATCH.with(|cell| {
+            let Ok(mut scratch) = cell.try_borrow_mut() else {
+                return;
+            };
+            let sc = &mut *scratch;
+            sc.begin(cat.len());
+            let generation = sc.generation;
+            for &(kind, kw) in kinds {
+                let (table, base, inv, min) = self.pair_view(kind);
+                for (ai, a) in anchors.iter().enumerate() {
+                    let f = a.weight * kw * self.anchor_factor(base, a.idx);
+                    table.for_each_neighbour(a.idx, |b, n, w| {
+                        if n < min || !shelf.allows(b) {
+                            return;
+                        }
+                        let c = w * inv[b as usize] * f;
+                        let i = b as usize;
+                        if sc.stamp[i] != generation {
+                            sc.stamp[i] = generation;
+                            sc.touched.push(b);
+                            sc.acc[i] = Acc {
+                                score: 0.0,
+                                best: ai,
+                                best_kind: kind,
+                                best_contrib: c,
+                            };
+                        }
+                        let e = &mut sc.acc[i];
+                        e.score += c;
+                        // Anchors come in a deterministic order, so the first of equal
+                        // contributions wins the same way whatever order events arrived in.
+                        if rank_key(c) > rank_key(e.best_contrib) {
+                            e.best = ai;
+                            e.best_kind = kind;
+                            e.best_contrib = c;
+                        }
+                    });
+                }
+            }
+            for &b in &sc.touched {
+                top.push(b, cat.id(b), sc.acc[b as usize].score);
+            }
+            for r in top.into_sorted() {
+                let e = sc.acc[r.idx as usize];
+                let a = &anchors[e.best];
+                shelf.push(r.idx, r.score, || self.pair_reason(e.best_kind, a, r.idx));
+            }
+        });
+    }
+
+    /// Fills the shelf with a group's bestsellers; score is decayed units sold at `now`.
+    pub(crate) fn push_bestsellers(
+        &self,
+        shelf: &mut Shelf,
+        g: Group,
+        now: Ts,
+        reason: impl Fn() -> Reason,
+    ) {
+        if shelf.is_full() {
+            return;
+        }
+        let best = self
+            .pop
+            .best_in(&self.catalog, g, shelf.remaining(), |i| shelf.allows(i));
+        let f = self.clock.decay_to(self.rates.pop, now);
+        for i in best {
+            shelf.push(i, self.pop.pop[i as usize] * f, &reason);
+        }
+    }
+
+    /// Bestsellers of each type in turn (types in preference order, "no type" skipped).
+    pub(crate) fn push_type_bestsellers(&self, shelf: &mut Shelf, types: &[u32], now: Ts) {
+        for &t in types.iter().filter(|&&t| t != 0) {
+            let name = self.catalog.types.name(t).to_owned();
+            self.push_bestsellers(shelf, Group::Type(t), now, || Reason::PopularInType {
+                product_type: name.clone(),
+            });
+        }
+    }
+
+    /// Products selling faster in the short window than in the bestseller window. The ratio
+    /// compares rates (each window's count divided by its length), smoothed by a prior on
+    /// both sides, and needs a minimum recent volume, so a single sale is never a trend.
+    pub(crate) fn push_trending(&self, shelf: &mut Shelf, now: Ts) {
+        if shelf.is_full() {
+            return;
+        }
+        let cat = shelf.catalog();
+        let fs = self.clock.decay_to(self.rates.short, now);
+        let fl = self.clock.decay_to(self.rates.pop, now);
+        let window_ratio =
+            self.cfg.trending_short_half_life_days / self.cfg.bestseller_half_life_days;
+        let prior = self.cfg.trending_prior;
+        let mut top = TopK::new(shelf.remaining());
+        for (i, (&s, &l)) in self.pop.short.iter().zip(&self.pop.pop).enumerate() {
+            let recent = s * fs;
+            if recent < self.cfg.trending_min_recent || recent <= 0.0 {
+                continue;
+            }
+            let ratio = (recent + prior) / (l * fl * window_ratio + prior);
+            let idx = i as Idx;
+            if ratio > self.cfg.trending_min_ratio && shelf.allows(idx) {
+                top.push(idx, cat.id(idx), ratio);
+            }
+        }
+        for r in top.into_sorted() {
+            shelf.push(r.idx, r.score, || Reason::Trending);
+        }
+    }
+}
+
+impl ShopModel {
+    /// Co-purchase similarity of `b` on anchor `a`'s list (0 when below support or unknown).
+    pub(crate) fn pair_similarity(&self, a: &Anchor, b: Idx) -> f64 {
+        let (table, base, inv, _) = self.pair_view(PairKind::Bought);
+        let w = table.get(a.idx, b).map_or(0.0, |x| x.1);
+        w * inv.get(b as usize).copied().unwrap_or(0.0) * self.anchor_factor(base, a.idx)
+    }
+}
