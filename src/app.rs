@@ -30,6 +30,7 @@ pub struct AppInner {
     pub shops: ShopCache,
     pub pixel_limiter: Arc<PixelLimiter>,
     pub models: Arc<Models>,
+    pub clock: Clock,
 }
 
 impl std::ops::Deref for AppState {
@@ -39,7 +40,15 @@ impl std::ops::Deref for AppState {
     }
 }
 
+/// The time source: the system clock, or a fixed one in tests.
+pub type Clock = Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync>;
+
 impl AppInner {
+    /// Now, by the application's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        (self.clock)()
+    }
+
     /// The secrets a webhook may be signed with: current first, then the previous one.
     pub fn webhook_secrets(&self) -> impl Iterator<Item = &SecretString> {
         std::iter::once(&self.secrets.api_secret).chain(self.secrets.api_secret_previous.iter())
@@ -56,6 +65,16 @@ impl Application {
     /// Binds the listener (port 0 picks a free one) and wires the state. The database must be
     /// migrated already.
     pub async fn build(settings: Settings, secrets: Secrets, pool: PgPool) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, secrets, pool, Arc::new(chrono::Utc::now)).await
+    }
+
+    /// As `build`, with the time source given (tests pin it).
+    pub async fn build_with_clock(
+        settings: Settings,
+        secrets: Secrets,
+        pool: PgPool,
+        clock: Clock,
+    ) -> anyhow::Result<Self> {
         let addr = SocketAddr::new(settings.server.host, settings.server.port);
         let listener = TcpListener::bind(addr).await.map_err(|e| {
             anyhow::anyhow!("cannot listen on {addr}: {e} (set --port or SHOPRECS_PORT)")
@@ -74,6 +93,7 @@ impl Application {
             applier: applier.handle(),
             shops: ShopCache::default(),
             models,
+            clock,
             pool,
             settings,
             secrets,
@@ -107,7 +127,8 @@ impl Application {
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let applier = self.applier.spawn(stop_rx.clone());
-        let housekeeping = spawn_housekeeping(self.state.clone(), stop_rx);
+        let housekeeping = spawn_housekeeping(self.state.clone(), stop_rx.clone());
+        let rebuilds = spawn_rebuild_listener(self.state.clone(), stop_rx);
         let router = crate::http::router(self.state.clone());
         let grace = Duration::from_secs(self.state.settings.server.shutdown_grace_secs);
         let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
@@ -128,6 +149,7 @@ impl Application {
         let _ = stop_tx.send(true);
         let _ = applier.await;
         let _ = housekeeping.await;
+        let _ = rebuilds.await;
         tracing::info!("inbox applied; stopped");
         result
     }
@@ -149,6 +171,53 @@ fn spawn_housekeeping(
             let days = state.settings.webhooks.failed_body_retention_days;
             if let Err(e) = inbox::purge_failed_bodies(&state.pool, days).await {
                 tracing::warn!(error = %e, "purging old failed webhook bodies failed");
+            }
+        }
+    })
+}
+
+/// Rebuilds a shop's model when `shoprecs rebuild` (another process) asks through
+/// `NOTIFY shoprecs_rebuild, '<shop id>'`.
+fn spawn_rebuild_listener(
+    state: AppState,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut listener = match sqlx::postgres::PgListener::connect_with(&state.pool).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for rebuild requests");
+                return;
+            }
+        };
+        if let Err(e) = listener.listen(crate::cli_rebuild::REBUILD_CHANNEL).await {
+            tracing::warn!(error = %e, "cannot listen for rebuild requests");
+            return;
+        }
+        loop {
+            let notification = tokio::select! {
+                n = listener.recv() => n,
+                _ = stop.changed() => return,
+            };
+            let shop = match notification {
+                Ok(n) => n.payload().parse::<i64>().ok().map(crate::store::ShopId),
+                Err(e) => {
+                    tracing::warn!(error = %e, "rebuild listener lost its connection; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            if let Some(shop) = shop {
+                match state.models.rebuild(&state.pool, shop).await {
+                    Ok(stats) => tracing::info!(
+                        shop.id = shop.0,
+                        orders = stats.orders,
+                        "model rebuilt on request"
+                    ),
+                    Err(e) => {
+                        tracing::error!(error = ?e, shop.id = shop.0, "requested rebuild failed")
+                    }
+                }
             }
         }
     })

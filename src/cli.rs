@@ -41,6 +41,31 @@ pub enum Command {
         #[arg(long)]
         customer: i64,
     },
+    /// Rebuild recommendation models from the database, printing progress, and have a running
+    /// server rebuild its copy too.
+    Rebuild {
+        /// Only this shop (default: every installed shop).
+        #[arg(long)]
+        shop: Option<String>,
+    },
+    /// Manage the JSON API's per-shop keys.
+    ApiKey {
+        #[command(subcommand)]
+        action: ApiKeyAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyAction {
+    /// Create a key for a shop and print it (it is shown only this once; only its hash is kept).
+    Create {
+        /// The shop's myshopify.com domain.
+        #[arg(long)]
+        shop: String,
+        /// A note to tell keys apart, e.g. "klaviyo".
+        #[arg(long, default_value = "")]
+        label: String,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -56,6 +81,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             db::migrate(&database.pool).await?;
             println!("database migrated");
             database.close().await;
+            Ok(())
+        }
+        Command::Rebuild { shop } => {
+            let database = Database::open(&settings.database).await?;
+            let result = crate::cli_rebuild::run(&database.pool, &settings, shop.as_deref()).await;
+            database.close().await;
+            result
+        }
+        Command::ApiKey {
+            action: ApiKeyAction::Create { shop, label },
+        } => {
+            let domain = ShopDomain::parse(&shop)?;
+            let database = Database::open(&settings.database).await?;
+            let result = create_api_key(&database, &domain, &label).await;
+            database.close().await;
+            println!("{}", result?);
             Ok(())
         }
         Command::ExportCustomer { shop, customer } => {
@@ -78,6 +119,17 @@ async fn export_customer(
         .await?
         .with_context(|| format!("shop {domain} is not known"))?;
     Ok(privacy::export_customer(&database.pool, shop, customer).await?)
+}
+
+async fn create_api_key(
+    database: &Database,
+    domain: &ShopDomain,
+    label: &str,
+) -> anyhow::Result<String> {
+    let shop = shops::find(&database.pool, domain)
+        .await?
+        .with_context(|| format!("shop {domain} is not known (it appears once Shopify sends a webhook or it installs)"))?;
+    Ok(crate::store::api_keys::create(&database.pool, shop, label).await?)
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {

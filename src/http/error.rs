@@ -16,7 +16,12 @@ pub enum AppError {
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
     NotFound(String),
+    /// Well-formed but unacceptable input (a value out of range, an unknown option).
+    #[error("{0}")]
+    Unprocessable(String),
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("too many requests")]
@@ -36,7 +41,9 @@ impl AppError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Rejected { status, .. } => *status,
@@ -49,7 +56,9 @@ impl AppError {
         match self {
             Self::BadRequest(_) => "bad_request",
             Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
+            Self::Unprocessable(_) => "unprocessable",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::TooManyRequests { .. } => "rate_limited",
             Self::Rejected { .. } => "rejected",
@@ -86,6 +95,31 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
                 .is_some_and(|c| c.starts_with("57P") || c == "3D000" || c.starts_with("08"))
         }
         _ => false,
+    }
+}
+
+impl From<axum::extract::rejection::QueryRejection> for AppError {
+    fn from(r: axum::extract::rejection::QueryRejection) -> Self {
+        Self::Unprocessable(r.body_text())
+    }
+}
+
+impl From<axum::extract::rejection::PathRejection> for AppError {
+    fn from(r: axum::extract::rejection::PathRejection) -> Self {
+        Self::NotFound(r.body_text())
+    }
+}
+
+impl From<axum::extract::rejection::JsonRejection> for AppError {
+    fn from(r: axum::extract::rejection::JsonRejection) -> Self {
+        match r.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => Self::Rejected {
+                status: r.status(),
+                message: r.body_text(),
+            },
+            StatusCode::UNPROCESSABLE_ENTITY => Self::Unprocessable(r.body_text()),
+            _ => Self::BadRequest(r.body_text()),
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 //! The HTTP surfaces, assembled in one router with middleware added once at the root.
 
+pub mod api;
 pub mod error;
+pub mod extract;
 pub mod health;
 pub mod metrics;
 pub mod pixel;
@@ -44,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::render))
         .merge(webhooks)
         .merge(pixel)
+        .merge(api::router())
         .with_state(state)
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(TimeoutLayer::with_status_code(

@@ -6,6 +6,7 @@
 //! database first and hold the write lock only to apply it. Per shop, one writer at a time
 //! (a rebuild makes refreshes wait rather than lose their changes).
 
+pub mod lists;
 mod touched;
 
 use std::collections::HashMap;

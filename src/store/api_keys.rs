@@ -29,17 +29,17 @@ pub async fn create(pool: &PgPool, shop: ShopId, label: &str) -> sqlx::Result<St
     Ok(key)
 }
 
-/// The shop a (non-revoked) key belongs to. Keys are high-entropy, so looking up the hash is
-/// safe against guessing and leaks nothing through timing that helps an attacker.
-pub async fn shop_for(pool: &PgPool, key: &str) -> sqlx::Result<Option<ShopId>> {
+/// The shop a (non-revoked) key belongs to, and whether that shop has the app installed.
+/// Keys are 256-bit random, so looking up their hash is safe against guessing.
+pub async fn lookup(pool: &PgPool, key: &str) -> sqlx::Result<Option<(ShopId, bool)>> {
     if !key.starts_with(PREFIX) || key.len() > 100 {
         return Ok(None);
     }
     let found = sqlx::query!(
-        r#"select k.shop_id, k.key_id,
+        r#"select k.shop_id, k.key_id, s.installed,
                   (k.last_used_at is null or k.last_used_at < now() - interval '1 minute') as "stale!"
              from api_key k join shop s using (shop_id)
-            where k.key_hash = $1 and k.revoked_at is null and s.installed"#,
+            where k.key_hash = $1 and k.revoked_at is null"#,
         hash(key)
     )
     .fetch_optional(pool)
@@ -55,5 +55,5 @@ pub async fn shop_for(pool: &PgPool, key: &str) -> sqlx::Result<Option<ShopId>> 
         .execute(pool)
         .await?;
     }
-    Ok(Some(ShopId(found.shop_id)))
+    Ok(Some((ShopId(found.shop_id), found.installed)))
 }

@@ -157,3 +157,72 @@ pub async fn mark_deleted(
     }
     Ok(())
 }
+
+/// What a shelf shows of a product: its first purchasable variant's price and id.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ProductCard {
+    pub product_id: i64,
+    pub title: String,
+    pub handle: String,
+    pub product_type: String,
+    pub vendor: String,
+    pub image_url: Option<String>,
+    pub variant_id: Option<i64>,
+    pub price: Option<Decimal>,
+    pub compare_at_price: Option<Decimal>,
+}
+
+/// Cards for the given products (missing or deleted ones are absent).
+pub async fn cards(
+    pool: &sqlx::PgPool,
+    shop: ShopId,
+    ids: &[i64],
+) -> sqlx::Result<std::collections::HashMap<i64, ProductCard>> {
+    let rows = sqlx::query!(
+        r#"select p.product_id, p.title, p.handle, p.product_type, p.vendor, p.image_url,
+                  v.variant_id as "variant_id?", v.price as "price?", v.compare_at_price
+             from product p
+             left join lateral (
+                  select variant_id, price, compare_at_price from variant v
+                   where v.shop_id = p.shop_id and v.product_id = p.product_id
+                   order by (v.inventory_policy = 'continue' or v.inventory_management is null
+                             or coalesce(v.inventory_quantity, 0) > 0) desc, v.position, v.variant_id
+                   limit 1) v on true
+            where p.shop_id = $1 and p.product_id = any($2) and not p.deleted"#,
+        shop.0,
+        ids
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.product_id,
+                ProductCard {
+                    product_id: r.product_id,
+                    title: r.title,
+                    handle: r.handle,
+                    product_type: r.product_type,
+                    vendor: r.vendor,
+                    image_url: r.image_url,
+                    variant_id: r.variant_id,
+                    price: r.price,
+                    compare_at_price: r.compare_at_price,
+                },
+            )
+        })
+        .collect())
+}
+
+/// Whether the shop has this (non-deleted) product.
+pub async fn exists(pool: &sqlx::PgPool, shop: ShopId, product_id: i64) -> sqlx::Result<bool> {
+    let found = sqlx::query_scalar!(
+        "select 1 as one from product where shop_id = $1 and product_id = $2 and not deleted",
+        shop.0,
+        product_id
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(found.is_some())
+}

@@ -21,10 +21,14 @@ pub struct BrowseEventRow {
     pub occurred_at: DateTime<Utc>,
 }
 
-/// Stores the events; an event id already stored is skipped. Returns how many were new.
-pub async fn insert(pool: &PgPool, shop: ShopId, events: &[BrowseEventRow]) -> sqlx::Result<u64> {
+/// Stores the events; an event id already stored is skipped. Returns the ids that were new.
+pub async fn insert(
+    pool: &PgPool,
+    shop: ShopId,
+    events: &[BrowseEventRow],
+) -> sqlx::Result<Vec<String>> {
     if events.is_empty() {
-        return Ok(0);
+        return Ok(Vec::new());
     }
     let col = |f: fn(&BrowseEventRow) -> String| events.iter().map(f).collect::<Vec<_>>();
     let ids = col(|e| e.event_id.clone());
@@ -38,13 +42,14 @@ pub async fn insert(pool: &PgPool, shop: ShopId, events: &[BrowseEventRow]) -> s
     let queries: Vec<Option<String>> = events.iter().map(|e| e.search_query.clone()).collect();
     let tokens: Vec<Option<String>> = events.iter().map(|e| e.checkout_token.clone()).collect();
     let times: Vec<DateTime<Utc>> = events.iter().map(|e| e.occurred_at).collect();
-    let done = sqlx::query!(
+    sqlx::query_scalar!(
         "insert into browse_event (shop_id, event_id, name, client_id, customer_id, product_id,
                                    variant_id, collection_id, quantity, search_query, checkout_token,
                                    occurred_at)
          select $1, * from unnest($2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[], $7::int8[],
                                   $8::int8[], $9::int4[], $10::text[], $11::text[], $12::timestamptz[])
-         on conflict do nothing",
+         on conflict do nothing
+         returning event_id",
         shop.0,
         &ids,
         &names,
@@ -58,9 +63,8 @@ pub async fn insert(pool: &PgPool, shop: ShopId, events: &[BrowseEventRow]) -> s
         &tokens as &[Option<String>],
         &times
     )
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected())
+    .fetch_all(pool)
+    .await
 }
 
 /// Removes every browse event tied to the customer (privacy redaction), including the

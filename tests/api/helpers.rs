@@ -309,3 +309,68 @@ pub fn fixture_bytes(name: &str) -> Vec<u8> {
         .join(name);
     std::fs::read(path).expect("fixture")
 }
+
+/// A product webhook body: published, active, with one variant of the given stock.
+pub fn product(id: i64, title: &str, product_type: &str, stock: i64) -> Value {
+    serde_json::json!({
+        "id": id, "title": title, "handle": title.to_lowercase().replace(' ', "-"),
+        "product_type": product_type, "vendor": "Acme", "tags": "", "status": "active",
+        "published_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+        "image": {"src": format!("https://cdn.example/{id}.png")},
+        "variants": [{"id": id * 10, "title": "Default", "price": "10.00", "sku": format!("SKU-{id}"),
+                      "position": 1, "inventory_policy": "deny", "inventory_management": "shopify",
+                      "inventory_quantity": stock}]
+    })
+}
+
+/// An order webhook body with one unit of each product.
+pub fn order(id: i64, customer: Option<i64>, products: &[i64], day: u32) -> Value {
+    let at = format!("2026-11-{day:02}T12:00:00Z");
+    serde_json::json!({
+        "id": id, "name": format!("#{id}"), "created_at": at, "updated_at": at, "processed_at": at,
+        "cancelled_at": null, "test": false, "currency": "USD", "total_price": "20.00",
+        "financial_status": "paid",
+        "customer": customer.map(|c| serde_json::json!({"id": c})),
+        "line_items": products.iter().enumerate().map(|(i, p)| serde_json::json!({
+            "id": id * 100 + i as i64, "product_id": p, "variant_id": p * 10, "quantity": 1,
+            "current_quantity": 1, "price": "10.00", "sku": format!("SKU-{p}"), "gift_card": false
+        })).collect::<Vec<_>>()
+    })
+}
+
+impl TestApp {
+    /// An API key for the test shop (the shop is created first if needed).
+    pub async fn api_key(&self) -> String {
+        self.install_shop().await;
+        let shop = shoprecs::store::ShopId(self.shop_id().await);
+        shoprecs::store::api_keys::create(&self.pool, shop, "test")
+            .await
+            .expect("create key")
+    }
+
+    pub async fn api_get(&self, key: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("api request")
+    }
+
+    /// GET an API path, expecting 200, as JSON.
+    pub async fn api_json(&self, key: &str, path: &str) -> Value {
+        let response = self.api_get(key, path).await;
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        assert_eq!(status, 200, "{path}: {body}");
+        serde_json::from_str(&body).expect("json")
+    }
+}
+
+/// Product ids of a list response, in order.
+pub fn ids(list: &Value) -> Vec<i64> {
+    list["items"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|i| i["product_id"].as_i64()).collect())
+        .unwrap_or_default()
+}

@@ -6,5 +6,6 @@ mod helpers;
 mod health;
 mod pixel;
 mod privacy;
+mod recommendations;
 mod webhooks;
 mod webhooks_apply;

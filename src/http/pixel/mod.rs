@@ -6,6 +6,7 @@
 
 mod parse;
 
+use std::collections::HashSet;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
@@ -23,9 +24,10 @@ use serde_json::{json, Value};
 use super::error::{AppError, AppResult};
 use crate::app::AppState;
 use crate::config::PixelSettings;
+use crate::engine::BrowseFacts;
 use crate::shopify::ids::parse_id_str;
 use crate::shopify::ShopDomain;
-use crate::store::{events, shops};
+use crate::store::{events, facts, shops};
 pub use parse::{parse_event, EventError, Parsed, STORED_EVENTS};
 
 /// Per (shop, client id) token buckets.
@@ -172,8 +174,26 @@ pub async fn receive(
             return Err(AppError::TooManyRequests { retry_after_secs });
         }
     }
-    let stored = events::insert(&state.pool, shop, &rows).await?;
+    let fresh: HashSet<String> = events::insert(&state.pool, shop, &rows)
+        .await?
+        .into_iter()
+        .collect();
+    let stored = fresh.len() as u64;
     let duplicates = rows.len() as u64 - stored;
+    state.models.record_browse(
+        shop,
+        rows.into_iter()
+            .filter(|r| fresh.contains(&r.event_id))
+            .filter_map(|r| {
+                Some(BrowseFacts {
+                    kind: facts::browse_kind(&r.name)?,
+                    product_id: r.product_id?,
+                    client_id: r.client_id,
+                    customer_id: r.customer_id,
+                    at: r.occurred_at.timestamp(),
+                })
+            }),
+    );
     metrics::counter!("shoprecs_pixel_events_total", "outcome" => "stored").increment(stored);
     metrics::counter!("shoprecs_pixel_events_total", "outcome" => "duplicate")
         .increment(duplicates);

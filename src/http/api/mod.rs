@@ -1,0 +1,64 @@
+//! `/api/v1`: the JSON API for email/SMS tools and headless storefronts. Every request proves
+//! its shop with a per-shop API key (`Authorization: Bearer srk_…`); the shop comes only from
+//! the key.
+
+mod recommendations;
+mod rules;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::routing::{delete, get};
+use axum::Router;
+
+use super::error::AppError;
+use crate::app::AppState;
+use crate::store::{api_keys, ShopId};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/products/{product_id}/recommendations",
+            get(recommendations::for_product),
+        )
+        .route(
+            "/api/v1/cart/recommendations",
+            get(recommendations::for_cart),
+        )
+        .route(
+            "/api/v1/customers/{customer_id}/recommendations",
+            get(recommendations::for_customer),
+        )
+        .route("/api/v1/bestsellers", get(recommendations::bestsellers))
+        .route("/api/v1/trending", get(recommendations::trending))
+        .route("/api/v1/rules", get(rules::list).post(rules::create))
+        .route("/api/v1/rules/{rule_id}", delete(rules::delete))
+}
+
+/// The shop an API key belongs to. A handler that takes it can only see that shop.
+pub struct ApiShop(pub ShopId);
+
+impl FromRequestParts<AppState> for ApiShop {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let key = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(|| {
+                AppError::Unauthorized("missing `Authorization: Bearer <API key>`".into())
+            })?;
+        match api_keys::lookup(&state.pool, key).await? {
+            Some((shop, true)) => Ok(Self(shop)),
+            Some((_, false)) => Err(AppError::Forbidden(
+                "the shop of this API key has uninstalled the app".into(),
+            )),
+            None => Err(AppError::Unauthorized("unknown or revoked API key".into())),
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! Merchant rules: pin or exclude products, per product page or everywhere. A change shows on
+//! the next recommendation request.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use super::ApiShop;
+use crate::app::AppState;
+use crate::http::error::{AppError, AppResult};
+use crate::http::extract::{Json, Path, Query};
+use crate::recs::Touched;
+use crate::store::rules::{self, RuleRow};
+use crate::store::{catalog, ShopId};
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    limit: Option<usize>,
+    /// Seek pagination: rules after this rule id.
+    after: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RulePage {
+    pub rules: Vec<RuleRow>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next: Option<i64>,
+}
+
+/// `GET /api/v1/rules?limit=&after=`
+pub async fn list(
+    State(state): State<AppState>,
+    ApiShop(shop): ApiShop,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Json<RulePage>> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(AppError::Unprocessable(
+            "limit must be between 1 and 500".into(),
+        ));
+    }
+    let mut all = rules::list(&state.pool, shop).await?;
+    all.sort_by_key(|r| r.rule_id);
+    let after = q.after.unwrap_or(0);
+    let mut page: Vec<RuleRow> = all
+        .into_iter()
+        .filter(|r| r.rule_id > after)
+        .take(limit + 1)
+        .collect();
+    let next = (page.len() > limit).then(|| {
+        page.truncate(limit);
+        page.last().map(|r| r.rule_id)
+    });
+    Ok(Json(RulePage {
+        rules: page,
+        next: next.flatten(),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRule {
+    /// `pin` or `exclude`.
+    kind: String,
+    product_id: i64,
+    /// The product page the rule is for; omitted = every list.
+    context_product_id: Option<i64>,
+    #[serde(default)]
+    position: i32,
+}
+
+/// `POST /api/v1/rules`
+pub async fn create(
+    State(state): State<AppState>,
+    ApiShop(shop): ApiShop,
+    Json(rule): Json<NewRule>,
+) -> AppResult<(StatusCode, Json<RuleRow>)> {
+    if rule.kind != "pin" && rule.kind != "exclude" {
+        return Err(AppError::Unprocessable(
+            "kind must be `pin` or `exclude`".into(),
+        ));
+    }
+    for id in std::iter::once(rule.product_id).chain(rule.context_product_id) {
+        if !catalog::exists(&state.pool, shop, id).await? {
+            return Err(AppError::Unprocessable(format!(
+                "product {id} is not a product of this shop"
+            )));
+        }
+    }
+    let row = rules::create(
+        &state.pool,
+        shop,
+        &rule.kind,
+        rule.product_id,
+        rule.context_product_id,
+        rule.position,
+    )
+    .await?;
+    reload_rules(&state, shop).await;
+    Ok((StatusCode::CREATED, Json(row)))
+}
+
+/// `DELETE /api/v1/rules/{rule_id}`
+pub async fn delete(
+    State(state): State<AppState>,
+    ApiShop(shop): ApiShop,
+    Path(rule_id): Path<i64>,
+) -> AppResult<StatusCode> {
+    if !rules::delete(&state.pool, shop, rule_id).await? {
+        return Err(AppError::NotFound(format!("rule {rule_id} not found")));
+    }
+    reload_rules(&state, shop).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn reload_rules(state: &AppState, shop: ShopId) {
+    let mut touched = Touched::default();
+    touched.rules.insert(shop);
+    if let Err(e) = state.models.refresh(&state.pool, &touched).await {
+        tracing::error!(error = ?e, "reloading rules into the model failed");
+    }
+}

@@ -1,0 +1,100 @@
+//! Turning engine recommendations into what a shelf shows: product cards with a reason and
+//! position. Used by the JSON API and the storefront widgets alike.
+
+use serde::Serialize;
+use sqlx::PgPool;
+
+use super::Models;
+use crate::engine::{Reason, Recommendation, ShopModel};
+use crate::store::catalog::{self, ProductCard};
+use crate::store::ShopId;
+
+/// One item of a served list.
+#[derive(Debug, Clone, Serialize)]
+pub struct Item {
+    /// 1-based rank on the list.
+    pub position: usize,
+    #[serde(flatten)]
+    pub product: ProductCard,
+    pub score: f64,
+    pub reason: Reason,
+    /// The reason, as a sentence for people.
+    pub reason_text: String,
+}
+
+/// The lists the engine serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum List {
+    BoughtTogether,
+    AlsoViewed,
+    Cart,
+    ForYou,
+    Bestsellers,
+    Trending,
+}
+
+/// The context a list is computed for.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    pub product: Option<i64>,
+    pub cart: Vec<i64>,
+    pub customer: Option<i64>,
+    pub client_id: Option<String>,
+    pub product_type: Option<String>,
+}
+
+/// Runs the engine for `list` in `context` and returns at most `limit` items.
+pub async fn serve(
+    pool: &PgPool,
+    models: &Models,
+    shop: ShopId,
+    list: List,
+    context: &Context,
+    limit: usize,
+    now: i64,
+) -> sqlx::Result<Vec<Item>> {
+    let recs = models
+        .read(shop, |model| compute(model, list, context, limit, now))
+        .unwrap_or_default();
+    let ids: Vec<i64> = recs.iter().map(|r| r.product_id).collect();
+    let mut cards = catalog::cards(pool, shop, &ids).await?;
+    Ok(recs
+        .into_iter()
+        .filter_map(|r| {
+            let product = cards.remove(&r.product_id)?;
+            Some((product, r))
+        })
+        .enumerate()
+        .map(|(i, (product, r))| Item {
+            position: i + 1,
+            product,
+            score: r.score,
+            reason_text: r.reason.text(),
+            reason: r.reason,
+        })
+        .collect())
+}
+
+fn compute(
+    model: &ShopModel,
+    list: List,
+    c: &Context,
+    limit: usize,
+    now: i64,
+) -> Vec<Recommendation> {
+    match list {
+        List::BoughtTogether => c
+            .product
+            .map(|p| model.bought_together(p, limit, now))
+            .unwrap_or_default(),
+        List::AlsoViewed => c
+            .product
+            .map(|p| model.also_viewed(p, limit, now))
+            .unwrap_or_default(),
+        List::Cart => model.for_cart(&c.cart, limit, now),
+        List::ForYou => model.for_customer(c.customer, c.client_id.as_deref(), limit, now),
+        List::Bestsellers => model.bestsellers(c.product_type.as_deref(), limit, now),
+        List::Trending => model.trending(limit, now),
+    }
+}
