@@ -3,6 +3,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod csv_import;
 pub mod db;
 pub mod engine;
 pub mod http;
