@@ -6,6 +6,7 @@ pub mod config;
 pub mod csv_import;
 pub mod db;
 pub mod engine;
+pub mod eval;
 pub mod http;
 pub mod ingest;
 pub mod pg_embedded;
