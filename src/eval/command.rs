@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use super::dataset::{Dataset, SplitRule};
 use super::{dump, evaluate, render_text};
 use crate::csv_import::OrdersReader;
+use crate::engine::EngineConfig;
 
 /// Arguments of `shoprecs eval`.
 #[derive(Debug, clap::Args)]
@@ -30,13 +31,47 @@ pub struct EvalArgs {
     /// Also write the split, the tasks and every ranked list to this directory.
     #[arg(long, value_name = "DIR")]
     pub dump_split: Option<PathBuf>,
+    /// Override an engine setting for this run, e.g. `--engine min_pair_support=1`
+    /// (repeatable; names as in `EngineConfig`).
+    #[arg(long = "engine", value_name = "NAME=VALUE")]
+    pub engine: Vec<String>,
+}
+
+/// The default engine configuration with `NAME=VALUE` overrides.
+pub fn engine_config(overrides: &[String]) -> anyhow::Result<EngineConfig> {
+    let mut c = EngineConfig::default();
+    for o in overrides {
+        let (name, value) = o
+            .split_once('=')
+            .with_context(|| format!("--engine {o}: expected NAME=VALUE"))?;
+        let v = value.trim();
+        let f = || -> anyhow::Result<f64> {
+            v.parse()
+                .with_context(|| format!("--engine {o}: not a number"))
+        };
+        let u = || -> anyhow::Result<u32> {
+            v.parse()
+                .with_context(|| format!("--engine {o}: not a whole number"))
+        };
+        match name.trim() {
+            "bestseller_half_life_days" => c.bestseller_half_life_days = f()?,
+            "pair_half_life_days" => c.pair_half_life_days = f()?,
+            "min_pair_support" => c.min_pair_support = u()?,
+            "pair_popularity_exponent" => c.pair_popularity_exponent = f()?,
+            "repeat_purchase_min_share" => c.repeat_purchase_min_share = f()?,
+            "repeat_purchase_min_buyers" => c.repeat_purchase_min_buyers = u()?,
+            "profile_half_life_days" => c.profile_half_life_days = f()?,
+            other => anyhow::bail!("--engine: unknown or unsupported setting {other}"),
+        }
+    }
+    Ok(c)
 }
 
 /// Runs the command.
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let path = &args.orders;
-    let file = std::fs::File::open(path)
-        .with_context(|| format!("Failed to open {}", path.display()))?;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("Failed to open {}", path.display()))?;
     let reader = OrdersReader::new(BufReader::new(file))
         .with_context(|| format!("Failed to read {}", path.display()))?;
     let mut skipped = 0usize;
@@ -54,9 +89,16 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     if skipped > 20 {
         eprintln!("{}: {skipped} rows skipped in all", path.display());
     }
-    anyhow::ensure!(!ds.orders.is_empty(), "{} has no usable order", path.display());
-    let rule = args.split_date.map_or(SplitRule::LastOrder, SplitRule::Date);
-    let ev = evaluate(&ds, rule, usize::from(args.k));
+    anyhow::ensure!(
+        !ds.orders.is_empty(),
+        "{} has no usable order",
+        path.display()
+    );
+    let rule = args
+        .split_date
+        .map_or(SplitRule::LastOrder, SplitRule::Date);
+    let cfg = engine_config(&args.engine)?;
+    let ev = evaluate(&ds, rule, usize::from(args.k), cfg);
     if let Some(dir) = &args.dump_split {
         dump::write(dir, &ds, &ev)?;
         eprintln!("split, tasks and lists written to {}", dir.display());

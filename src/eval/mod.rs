@@ -109,10 +109,11 @@ pub struct Evaluation {
     pub lists: Vec<Lists>,
 }
 
-/// Trains on the train orders of `rule`'s split and scores every method at `k`.
-pub fn evaluate(ds: &Dataset, rule: SplitRule, k: usize) -> Evaluation {
+/// Trains an engine with `cfg` on the train orders of `rule`'s split and scores every
+/// method at `k`.
+pub fn evaluate(ds: &Dataset, rule: SplitRule, k: usize, cfg: EngineConfig) -> Evaluation {
     let split = Split::new(ds, rule);
-    let model = train(ds, &split);
+    let model = train(ds, &split, cfg);
     let popular = popularity(ds, &split);
     let history = histories(ds, &split);
     let catalogue = ds.products.len();
@@ -240,8 +241,8 @@ fn reason_kind(r: &Recommendation) -> String {
 
 /// The engine as the server would build it: catalogue first (every product seen anywhere,
 /// recommendable, no type: the orders export has none), then the train orders.
-fn train(ds: &Dataset, split: &Split) -> ShopModel {
-    let mut model = ShopModel::new(EngineConfig::default());
+fn train(ds: &Dataset, split: &Split, cfg: EngineConfig) -> ShopModel {
+    let mut model = ShopModel::new(cfg);
     for p in ds.products.values() {
         model.upsert_product(ProductFacts {
             id: p.id,

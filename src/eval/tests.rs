@@ -117,7 +117,7 @@ fn date_split_tests_orders_from_the_date_and_only_customers_with_history() {
 #[test]
 fn end_to_end_on_the_fixture() {
     let ds = fixture();
-    let ev = evaluate(&ds, SplitRule::LastOrder, 10);
+    let ev = evaluate(&ds, SplitRule::LastOrder, 10, EngineConfig::default());
     let r = &ev.report;
     assert_eq!((r.train_orders, r.test_orders, r.products), (7, 3, 7));
     assert_eq!(r.next_purchase.len(), 3);
@@ -154,4 +154,17 @@ fn end_to_end_on_the_fixture() {
     assert!(recs
         .lines()
         .any(|l| l.starts_with("shoprecs,basket_completion,#1007,1,")));
+}
+
+#[test]
+fn engine_settings_parse_by_name() {
+    let cfg = command::engine_config(&[
+        "min_pair_support=1".into(),
+        "pair_popularity_exponent=0.3".into(),
+    ])
+    .expect("valid");
+    assert_eq!(cfg.min_pair_support, 1);
+    assert_eq!(cfg.pair_popularity_exponent, 0.3);
+    assert!(command::engine_config(&["nope=1".into()]).is_err());
+    assert!(command::engine_config(&["min_pair_support=x".into()]).is_err());
 }
