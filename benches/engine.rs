@@ -3,10 +3,12 @@
 //! customers. Run with `cargo bench --bench engine`.
 
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use shoprecs::engine::{EngineConfig, OrderFacts, ProductFacts, ShopModel};
+use shoprecs::engine::{
+    BrowseFacts, BrowseKind, EngineConfig, OrderFacts, ProductFacts, ShopModel,
+};
 
 const PRODUCTS: i64 = 100_000;
 const ORDERS: i64 = 1_000_000;
@@ -93,6 +95,46 @@ fn build(orders: Vec<OrderFacts>) -> ShopModel {
     m
 }
 
+/// One pixel event: clients browse a few products of one collection per session.
+fn random_browse(rng: &mut Rng, client: u64, at: i64) -> BrowseFacts {
+    let collection = (client as i64 * 7919) % (PRODUCTS / COLLECTION);
+    let p = if rng.unit() < 0.8 {
+        collection * COLLECTION + rng.skewed(COLLECTION)
+    } else {
+        rng.skewed(PRODUCTS)
+    };
+    BrowseFacts {
+        client_id: format!("client-{client}"),
+        customer_id: None,
+        product_id: product_id(p),
+        kind: if rng.unit() < 0.85 {
+            BrowseKind::View
+        } else {
+            BrowseKind::AddToCart
+        },
+        at,
+    }
+}
+
+/// Times `n` calls of `f(i)` one by one and prints p50 / p99 / max: criterion reports means,
+/// but a widget waits for the slow tail (popular products, heavy carts).
+fn latency(name: &str, n: usize, mut f: impl FnMut(usize)) {
+    let mut t: Vec<Duration> = (0..n)
+        .map(|i| {
+            let s = Instant::now();
+            f(i);
+            s.elapsed()
+        })
+        .collect();
+    t.sort_unstable();
+    println!(
+        "latency {name:<34} n={n} p50 {:>9.2?}  p99 {:>9.2?}  max {:>9.2?}",
+        t[n / 2],
+        t[n * 99 / 100],
+        t[n - 1]
+    );
+}
+
 fn benches(c: &mut Criterion) {
     let mut rng = Rng(42);
     let all = orders(&mut rng);
@@ -118,6 +160,20 @@ fn benches(c: &mut Criterion) {
         s.approx_bytes as f64 / s.pairs as f64
     );
 
+    // Storefront traffic for co-views: 300k events of 40k clients over the last 30 days.
+    let mut brng = Rng(5);
+    let started = Instant::now();
+    for k in 0..300_000i64 {
+        // Six consecutive events (48 s) per visit, so visits form co-view sessions.
+        let client = ((k / 6) % 40_000) as u64;
+        model.record_browse(random_browse(&mut brng, client, NOW - 30 * 86_400 + k * 8));
+    }
+    println!(
+        "browse: 300k events in {:.2?}, {} co-view pairs",
+        started.elapsed(),
+        model.stats().view_pairs
+    );
+
     let mut g = c.benchmark_group("engine");
     g.sample_size(20)
         .warm_up_time(Duration::from_millis(500))
@@ -135,6 +191,15 @@ fn benches(c: &mut Criterion) {
             }
             o.counts = true;
             model.upsert_order(black_box(o));
+        })
+    });
+
+    let mut browse_at = NOW;
+    g.bench_function("record_browse", |b| {
+        b.iter(|| {
+            browse_at += 5;
+            let client = order_rng.below(40_000) as u64;
+            model.record_browse(black_box(random_browse(&mut order_rng, client, browse_at)));
         })
     });
 
@@ -159,6 +224,9 @@ fn benches(c: &mut Criterion) {
     g.bench_function("bought_together_top_hub_product", |b| {
         b.iter(|| black_box(model.bought_together(product_id(0), 10, NOW)))
     });
+    g.bench_function("also_viewed_popularity_weighted_product", |b| {
+        b.iter(|| black_box(model.also_viewed(popular[next()], 10, NOW)))
+    });
     g.bench_function("for_cart_5_lines", |b| {
         b.iter(|| black_box(model.for_cart(&carts[next()], 10, NOW)))
     });
@@ -169,6 +237,39 @@ fn benches(c: &mut Criterion) {
         b.iter(|| black_box(model.bestsellers(Some("Type 7"), 10, NOW)))
     });
     g.finish();
+
+    // Tail latency over a realistic mix: popularity-weighted products with every tenth query
+    // on one of the ten busiest products (the worst case for neighbour scans).
+    let busiest: Vec<i64> = (0..10).map(product_id).collect();
+    let n = 10_000;
+    let product_at = |i: usize| {
+        if i.is_multiple_of(10) {
+            busiest[(i / 10) % 10]
+        } else {
+            popular[i % 4096]
+        }
+    };
+    latency("bought_together (mix + top-10)", n, |i| {
+        black_box(model.bought_together(product_at(i), 10, NOW));
+    });
+    latency("bought_together (top-10 busiest only)", n, |i| {
+        black_box(model.bought_together(busiest[i % 10], 10, NOW));
+    });
+    latency("also_viewed (mix + top-10)", n, |i| {
+        black_box(model.also_viewed(product_at(i), 10, NOW));
+    });
+    latency("for_cart 5 lines (1 busiest + 4 weighted)", n, |i| {
+        let mut cart = carts[i % 4096].clone();
+        cart[0] = busiest[i % 10];
+        black_box(model.for_cart(&cart, 10, NOW));
+    });
+    latency("for_customer", n, |i| {
+        black_box(model.for_customer(Some(customers[i % 4096]), None, 10, NOW));
+    });
+    latency("for_customer + browsing client", n, |i| {
+        let client = format!("client-{}", i % 40_000);
+        black_box(model.for_customer(Some(customers[i % 4096]), Some(&client), 10, NOW));
+    });
     drop(model);
 
     let mut g = c.benchmark_group("rebuild");

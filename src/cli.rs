@@ -1,4 +1,4 @@
-//! The command line: `shoprecs [serve]`, `migrate`, `export-customer`.
+//! The command line: `shoprecs [serve]`, `migrate`, `export-customer`, `eval`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -53,6 +53,9 @@ pub enum Command {
         #[command(subcommand)]
         action: ApiKeyAction,
     },
+    /// Offline accuracy on an orders CSV export: train on past orders, score next purchases
+    /// and basket completion against popularity. Needs no database.
+    Eval(crate::eval::command::EvalArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -69,6 +72,9 @@ pub enum ApiKeyAction {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Some(Command::Eval(args)) = cli.command {
+        return crate::eval::command::run(args);
+    }
     let mut settings = Settings::load()?;
     if let Some(Command::Serve { port: Some(port) }) = &cli.command {
         settings.server.port = *port;
@@ -107,6 +113,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&result?)?);
             Ok(())
         }
+        Command::Eval(args) => crate::eval::command::run(args),
     }
 }
 

@@ -201,7 +201,10 @@ pub fn find_bin_dir() -> anyhow::Result<PathBuf> {
                 // PATH often holds symlinks (/usr/local/bin/postgres -> …/15/bin/postgres);
                 // the real directory also has the sibling tools (pg_ctl, pgbench).
                 let real = dir.join("postgres").canonicalize().ok();
-                return Ok(real.and_then(|p| p.parent().map(Path::to_path_buf)).filter(|d| has_both(d)).unwrap_or(dir));
+                return Ok(real
+                    .and_then(|p| p.parent().map(Path::to_path_buf))
+                    .filter(|d| has_both(d))
+                    .unwrap_or(dir));
             }
         }
     }

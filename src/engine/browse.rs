@@ -2,9 +2,10 @@
 
 use std::collections::HashMap;
 
-use super::catalog::Idx;
+use super::catalog::{Catalog, Idx};
 use super::customers::{add_signal, Signal};
 use super::hash::{map_bytes, FxMap};
+use super::neighbours::Ranker;
 use super::pairs::PairTable;
 use super::popularity::inv_pow;
 use super::types::{BrowseFacts, BrowseKind, Ts};
@@ -65,16 +66,32 @@ impl CoView {
         self.inv_pow[i] = inv_pow(self.session_w[i], alpha);
     }
 
-    fn session_delta(&mut self, s: &Session, w: f64, add: bool, alpha: f64) {
-        for (k, &a) in s.products.iter().enumerate() {
+    /// Adds or subtracts a whole session. Normalisers first, so the neighbour lists rank
+    /// every pair with the session's final popularity.
+    fn session_delta(&mut self, s: &Session, w: f64, add: bool, alpha: f64, ctx: (&Catalog, u32)) {
+        for &a in &s.products {
             self.product_delta(a, w, add, alpha);
+        }
+        let r = Ranker::new(&self.inv_pow, ctx.1, ctx.0);
+        for (k, &a) in s.products.iter().enumerate() {
             for &b in &s.products[k + 1..] {
                 if add {
                     self.table.add(a, b, w);
                 } else {
                     self.table.sub(a, b, w);
                 }
+                self.table.touch(a, b, &r);
             }
+        }
+    }
+
+    /// Adds product `p` to a session already holding `others`.
+    fn join_session(&mut self, p: Idx, others: &[Idx], w: f64, alpha: f64, ctx: (&Catalog, u32)) {
+        self.product_delta(p, w, true, alpha);
+        let r = Ranker::new(&self.inv_pow, ctx.1, ctx.0);
+        for &b in others {
+            self.table.add(p, b, w);
+            self.table.touch(p, b, &r);
         }
     }
 }
@@ -123,11 +140,17 @@ impl Browse {
 
 impl ShopModel {
     /// Records a storefront event: browse signals for the client (and the customer, when
-    /// logged in) and co-view sessions. A product not in the catalog yet gets a placeholder
-    /// (so the result does not depend on whether the catalog sync came first); pixel events
-    /// are unsigned, so the caller must drop product ids the shop does not have.
+    /// logged in) and co-view sessions.
+    ///
+    /// Pixel events are unsigned, so anyone can post any product id: events for a product the
+    /// engine does not know (neither synced from the catalog nor seen in an order) are
+    /// ignored, so forged ids cannot grow the catalog, the pair tables or profiles. Sync the
+    /// catalog before replaying browse events (the server does at install): an event that
+    /// arrives before its product is dropped, not held back.
     pub fn record_browse(&mut self, e: BrowseFacts) {
-        let idx = self.catalog.intern(e.product_id);
+        let Some(idx) = self.catalog.lookup(e.product_id) else {
+            return;
+        };
         self.prepare_time(e.at);
         let w_profile = self.clock.weight(self.rates.profile, e.at);
         if let Some(c) = e.customer_id {
@@ -156,6 +179,7 @@ impl ShopModel {
         let alpha = self.cfg.pair_popularity_exponent;
         let rate = self.rates.view;
         let clock = self.clock;
+        let ctx = (&self.catalog, self.cfg.min_view_support.max(1));
         let Browse { clients, co } = &mut self.browse;
         let Some(state) = clients.get_mut(client) else {
             return;
@@ -173,11 +197,7 @@ impl ShopModel {
                 // weight) is unchanged, so only the new product's pairs are added.
                 s.end = s.end.max(t);
                 if !s.products.contains(&idx) && s.products.len() < max_products {
-                    let w = clock.weight(rate, s.start);
-                    co.product_delta(idx, w, true, alpha);
-                    for &b in &s.products {
-                        co.table.add(idx, b, w);
-                    }
+                    co.join_session(idx, &s.products, clock.weight(rate, s.start), alpha, ctx);
                     s.products.push(idx);
                 }
                 return;
@@ -192,7 +212,7 @@ impl ShopModel {
         };
         for &i in touching.iter().rev() {
             let s = state.sessions.remove(i);
-            co.session_delta(&s, clock.weight(rate, s.start), false, alpha);
+            co.session_delta(&s, clock.weight(rate, s.start), false, alpha, ctx);
             merged.start = merged.start.min(s.start);
             merged.end = merged.end.max(s.end);
             merged.products.extend(s.products);
@@ -200,7 +220,7 @@ impl ShopModel {
         merged.products.sort_unstable();
         merged.products.dedup();
         merged.products.truncate(max_products);
-        co.session_delta(&merged, clock.weight(rate, merged.start), true, alpha);
+        co.session_delta(&merged, clock.weight(rate, merged.start), true, alpha, ctx);
         let pos = state.sessions.partition_point(|s| s.start < merged.start);
         state.sessions.insert(pos, merged);
         if state.sessions.len() > MAX_SESSIONS {

@@ -1,5 +1,6 @@
 //! Customer profiles and repeat-purchase statistics (what makes a product a consumable).
 
+use std::collections::hash_map::Entry;
 use std::collections::BTreeMap;
 
 use super::catalog::Idx;
@@ -41,6 +42,56 @@ pub(crate) fn add_signal(map: &mut FxMap<Idx, Signal>, idx: Idx, kind: BrowseKin
     }
 }
 
+/// Sorted purchase times of one product by one customer. Most customers buy a product once:
+/// keeping that time inline saves an allocation and a cache miss per order line.
+#[derive(Debug, Clone)]
+pub(crate) enum Times {
+    One(Ts),
+    Many(Vec<Ts>),
+}
+
+impl Times {
+    pub(crate) fn as_slice(&self) -> &[Ts] {
+        match self {
+            Times::One(t) => std::slice::from_ref(t),
+            Times::Many(v) => v,
+        }
+    }
+
+    /// Inserts `at` after any equal time; returns its position.
+    fn insert(&mut self, at: Ts) -> usize {
+        let pos = self.as_slice().partition_point(|&t| t <= at);
+        match self {
+            Times::One(t) => {
+                let mut v = vec![*t];
+                v.insert(pos, at);
+                *self = Times::Many(v);
+            }
+            Times::Many(v) => v.insert(pos, at),
+        }
+        pos
+    }
+
+    /// Removes one `at`; returns where it was.
+    fn remove(&mut self, at: Ts) -> Option<usize> {
+        let pos = self.as_slice().iter().position(|&t| t == at)?;
+        match self {
+            Times::One(_) => *self = Times::Many(Vec::new()),
+            Times::Many(v) => {
+                v.remove(pos);
+            }
+        }
+        Some(pos)
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Times::One(_) => 0,
+            Times::Many(v) => 8 * v.capacity(),
+        }
+    }
+}
+
 /// One known customer.
 #[derive(Debug, Default)]
 pub(crate) struct Profile {
@@ -48,7 +99,7 @@ pub(crate) struct Profile {
     pub(crate) orders: Vec<i64>,
     /// Sorted purchase times per product, so updates cost O(log n) even for customers with
     /// hundreds of orders.
-    pub(crate) purchases: FxMap<Idx, Vec<Ts>>,
+    pub(crate) purchases: FxMap<Idx, Times>,
     pub(crate) browse: FxMap<Idx, Signal>,
     pub(crate) clients: Vec<String>,
 }
@@ -64,42 +115,60 @@ pub(crate) struct Customers {
     intervals: FxMap<Idx, BTreeMap<u32, u32>>,
 }
 
+/// Repurchase interval in whole hours.
+fn interval(from: Ts, to: Ts) -> u32 {
+    ((to - from).max(0) / 3600).min(i64::from(u32::MAX)) as u32
+}
+
 fn intervals_of(times: &[Ts]) -> impl Iterator<Item = u32> + '_ {
-    times
-        .windows(2)
-        .map(|w| ((w[1] - w[0]).max(0) / 3600).min(i64::from(u32::MAX)) as u32)
+    times.windows(2).map(|w| interval(w[0], w[1]))
+}
+
+/// Moves product `p` between buyer classes (none / one order / repeat) for one customer.
+fn class_update(buyers: &mut Vec<u32>, repeat: &mut Vec<u32>, p: Idx, before: usize, after: usize) {
+    let i = p as usize;
+    if buyers.len() <= i {
+        buyers.resize(i + 1, 0);
+        repeat.resize(i + 1, 0);
+    }
+    let class = |n: usize| (u32::from(n >= 1), u32::from(n >= 2));
+    let (b0, r0) = class(before);
+    let (b1, r1) = class(after);
+    buyers[i] = (buyers[i] + b1).saturating_sub(b0);
+    repeat[i] = (repeat[i] + r1).saturating_sub(r0);
+}
+
+/// Adds `d` (±1) to the count of interval `h` of product `p`.
+fn hist_edit(intervals: &mut FxMap<Idx, BTreeMap<u32, u32>>, p: Idx, h: u32, d: i32) {
+    let hist = intervals.entry(p).or_default();
+    if d > 0 {
+        *hist.entry(h).or_insert(0) += 1;
+    } else if let Some(c) = hist.get_mut(&h) {
+        *c -= 1;
+        if *c == 0 {
+            hist.remove(&h);
+        }
+    }
+    if hist.is_empty() {
+        intervals.remove(&p);
+    }
 }
 
 impl Customers {
     /// One customer's purchase times of product `p` changed from `before` to `after` (sorted).
     fn repeat_update(&mut self, p: Idx, before: &[Ts], after: &[Ts]) {
-        let i = p as usize;
-        if self.buyers.len() <= i {
-            self.buyers.resize(i + 1, 0);
-            self.repeat_buyers.resize(i + 1, 0);
-        }
-        let class = |n: usize| (u32::from(n >= 1), u32::from(n >= 2));
-        let (b0, r0) = class(before.len());
-        let (b1, r1) = class(after.len());
-        self.buyers[i] = (self.buyers[i] + b1).saturating_sub(b0);
-        self.repeat_buyers[i] = (self.repeat_buyers[i] + r1).saturating_sub(r0);
-        if before.len() < 2 && after.len() < 2 {
-            return;
-        }
-        let hist = self.intervals.entry(p).or_default();
+        class_update(
+            &mut self.buyers,
+            &mut self.repeat_buyers,
+            p,
+            before.len(),
+            after.len(),
+        );
         for h in intervals_of(before) {
-            if let Some(c) = hist.get_mut(&h) {
-                *c -= 1;
-                if *c == 0 {
-                    hist.remove(&h);
-                }
-            }
+            hist_edit(&mut self.intervals, p, h, -1);
         }
         for h in intervals_of(after) {
-            *hist.entry(h).or_insert(0) += 1;
-        }
-        if hist.is_empty() {
-            self.intervals.remove(&p);
+            hist_edit(&mut self.intervals, p, h, 1);
         }
     }
 
@@ -144,10 +213,7 @@ impl Customers {
                     8 * p.orders.capacity()
                         + map_bytes(&p.browse)
                         + map_bytes(&p.purchases)
-                        + p.purchases
-                            .values()
-                            .map(|t| 8 * t.capacity())
-                            .sum::<usize>()
+                        + p.purchases.values().map(Times::heap_bytes).sum::<usize>()
                         + 32 * p.clients.len()
                 })
                 .sum::<usize>()
@@ -158,7 +224,8 @@ impl Customers {
 
 impl ShopModel {
     /// Attaches (or detaches) a counting order to its customer's profile and updates the
-    /// repeat statistics of its products.
+    /// repeat statistics of its products. Only the intervals next to the inserted (removed)
+    /// time change, so the histogram is edited in O(1) per line instead of recomputed.
     pub(crate) fn customer_order_delta(
         &mut self,
         c: CustomerId,
@@ -166,30 +233,66 @@ impl ShopModel {
         o: &StoredOrder,
         add: bool,
     ) {
-        let profile = self.customers.profiles.entry(c).or_default();
-        let mut changes = Vec::with_capacity(o.lines.len());
+        let Customers {
+            profiles,
+            buyers,
+            repeat_buyers,
+            intervals,
+        } = &mut self.customers;
+        let profile = profiles.entry(c).or_default();
         for &(p, _) in o.lines.iter() {
-            let times = profile.purchases.entry(p).or_default();
-            let before = times.clone();
-            if add {
-                let pos = times.partition_point(|&t| t <= o.at);
-                times.insert(pos, o.at);
-            } else if let Some(pos) = times.iter().position(|&t| t == o.at) {
-                times.remove(pos);
-            }
-            let after = times.clone();
-            if after.is_empty() {
+            let (pos, edits, times) = if add {
+                match profile.purchases.entry(p) {
+                    Entry::Vacant(e) => (0, [-1, 1, 1], e.insert(Times::One(o.at))),
+                    Entry::Occupied(e) => {
+                        let times = e.into_mut();
+                        (times.insert(o.at), [-1, 1, 1], times)
+                    }
+                }
+            } else {
+                let Some(times) = profile.purchases.get_mut(&p) else {
+                    continue;
+                };
+                let Some(pos) = times.remove(o.at) else {
+                    continue;
+                };
+                (pos, [1, -1, -1], times)
+            };
+            let times = times.as_slice();
+            let before = if add {
+                times.len() - 1
+            } else {
+                times.len() + 1
+            };
+            // Around `at`: the interval prev→next exists without it, prev→at and at→next with.
+            let (prev, next) = {
+                let rest = if add { pos + 1 } else { pos };
+                (
+                    pos.checked_sub(1).and_then(|k| times.get(k)).copied(),
+                    times.get(rest).copied(),
+                )
+            };
+            let after = times.len();
+            if after == 0 {
                 profile.purchases.remove(&p);
             }
-            changes.push((p, before, after));
+            class_update(buyers, repeat_buyers, p, before, after);
+            let at = o.at;
+            let changes = [
+                (prev, next, edits[0]),
+                (prev, Some(at), edits[1]),
+                (Some(at), next, edits[2]),
+            ];
+            for (from, to, d) in changes {
+                if let (Some(from), Some(to)) = (from, to) {
+                    hist_edit(intervals, p, interval(from, to), d);
+                }
+            }
         }
         if add {
             profile.orders.push(id);
         } else {
             profile.orders.retain(|&x| x != id);
-        }
-        for (p, before, after) in changes {
-            self.customers.repeat_update(p, &before, &after);
         }
     }
 
@@ -207,7 +310,7 @@ impl ShopModel {
         let purchases: Vec<(Idx, Vec<Ts>)> = profile
             .purchases
             .iter()
-            .map(|(&p, t)| (p, t.clone()))
+            .map(|(&p, t)| (p, t.as_slice().to_vec()))
             .collect();
         for (p, before) in purchases {
             self.customers.repeat_update(p, &before, &[]);

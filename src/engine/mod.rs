@@ -5,15 +5,18 @@
 //!
 //! Layout, one concern per file: `catalog` (products, dense indices, groups), `orders`
 //! (exact add/subtract of an order), `popularity` (decayed sales, bestseller top lists),
-//! `pairs` (co-occurrence tables), `browse` (sessions, co-views), `customers` (profiles,
-//! repeat purchases), `sources` (candidate generators), `shelf` (filters, rules, fallback
-//! bookkeeping), `queries` (the public lists), `decay` and `rank` (maths), `reason` (output).
+//! `pairs` (co-occurrence tables, bulk loading), `neighbours` (bounded best-neighbour lists
+//! that keep query cost independent of a product's degree), `browse` (sessions, co-views),
+//! `customers` (profiles, repeat purchases), `sources` (candidate generators), `shelf`
+//! (filters, rules, fallback bookkeeping), `queries` (the public lists), `decay` and `rank`
+//! (maths), `reason` (output).
 
 mod browse;
 mod catalog;
 mod customers;
 mod decay;
 mod hash;
+mod neighbours;
 mod orders;
 mod pairs;
 mod popularity;
@@ -28,6 +31,8 @@ mod types;
 mod proptests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_lists;
 
 pub use reason::{Reason, Recommendation};
 pub use types::{
@@ -39,6 +44,7 @@ use browse::Browse;
 use catalog::{Catalog, Idx};
 use customers::Customers;
 use decay::{Clock, Rates};
+use neighbours::Ranker;
 use orders::Orders;
 use pairs::PairTable;
 use popularity::Popularity;
@@ -166,5 +172,29 @@ impl ShopModel {
             .rescale(fv, fpr, self.cfg.pair_popularity_exponent);
         self.customers.rescale(fpr);
         self.pop.rescale(&self.catalog, fp, fs, fb);
+        // Cached list scores are in the old scale: rank again (rare, a few times a year).
+        self.refresh_neighbour_lists();
+    }
+
+    /// Recomputes every product's bounded neighbour list exactly from the pair tables,
+    /// shedding the drift that incremental maintenance allows (see `neighbours`). O(pairs):
+    /// the server may call it off-peak, e.g. nightly; full rebuilds and rebases already do.
+    pub fn refresh_neighbour_lists(&mut self) {
+        let r = Ranker::new(&self.pop.inv_pow, self.min_pair_support(), &self.catalog);
+        self.bought.rebuild_lists(&r);
+        let min = self.min_view_support();
+        let co = &mut self.browse.co;
+        co.table
+            .rebuild_lists(&Ranker::new(&co.inv_pow, min, &self.catalog));
+    }
+
+    /// Co-purchase support floor (at least one order).
+    fn min_pair_support(&self) -> u32 {
+        self.cfg.min_pair_support.max(1)
+    }
+
+    /// Co-view support floor (at least one session).
+    fn min_view_support(&self) -> u32 {
+        self.cfg.min_view_support.max(1)
     }
 }

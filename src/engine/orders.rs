@@ -2,6 +2,7 @@
 
 use super::catalog::Idx;
 use super::hash::{fingerprint, map_bytes, set_bytes, FxMap, FxSet};
+use super::neighbours::Ranker;
 use super::types::{CustomerId, OrderFacts, Ts};
 use super::ShopModel;
 
@@ -62,14 +63,21 @@ impl ShopModel {
         self.orders.map.insert(id, new);
     }
 
-    /// Applies many orders, maintaining bestseller top lists once at the end instead of per
-    /// line: the replay path of a full rebuild. Same result as calling `upsert_order` on each.
+    /// Applies many orders: the replay path of a full rebuild. Same result as calling
+    /// `upsert_order` on each, but pair updates are buffered and applied product by product,
+    /// and bestseller and neighbour lists are built once at the end (exactly) instead of per
+    /// line. The end costs O(model), so use it for rebuilds and large batches.
     pub fn upsert_orders(&mut self, orders: impl IntoIterator<Item = OrderFacts>) {
+        let orders = orders.into_iter();
+        self.orders.map.reserve(orders.size_hint().0);
         self.pop.set_deferred(&self.catalog, true);
+        self.bought.begin_bulk();
         for o in orders {
             self.upsert_order(o);
         }
         self.pop.set_deferred(&self.catalog, false);
+        let r = Ranker::new(&self.pop.inv_pow, self.min_pair_support(), &self.catalog);
+        self.bought.end_bulk(&r);
     }
 
     /// Removes an order for good (e.g. `orders/delete`), subtracting what it added. Later
@@ -82,20 +90,22 @@ impl ShopModel {
     }
 
     fn normalise_order(&mut self, o: OrderFacts) -> StoredOrder {
-        let mut lines: Vec<(i64, u32)> = o.lines.into_iter().filter(|l| l.1 > 0).collect();
-        lines.sort_unstable();
-        let mut merged: Vec<(i64, u32)> = Vec::with_capacity(lines.len());
-        for (p, q) in lines {
-            match merged.last_mut() {
-                Some(last) if last.0 == p => last.1 = last.1.saturating_add(q),
-                _ => merged.push((p, q)),
+        // Merge in place: this runs once per order of a rebuild, so allocations count.
+        let mut merged = o.lines;
+        merged.retain(|l| l.1 > 0);
+        merged.sort_unstable();
+        merged.dedup_by(|cur, kept| {
+            let same = cur.0 == kept.0;
+            if same {
+                kept.1 = kept.1.saturating_add(cur.1);
             }
-        }
+            same
+        });
         let fp = fingerprint(&(o.at, o.customer_id, o.counts, &merged));
         let lines: Box<[(Idx, u32)]> = if o.counts {
             let mut v: Vec<(Idx, u32)> = merged
-                .into_iter()
-                .map(|(p, q)| (self.catalog.intern(p), q))
+                .iter()
+                .map(|&(p, q)| (self.catalog.intern(p), q))
                 .collect();
             v.sort_unstable();
             v.into_boxed_slice()
@@ -147,7 +157,9 @@ impl ShopModel {
             self.pop
                 .apply_line(&self.catalog, idx, (q * wp, q * ws, wb), add);
         }
-        // Basket-level co-occurrence: quantity does not matter, presence does.
+        // Basket-level co-occurrence: quantity does not matter, presence does. Lists are
+        // touched after the lines above so candidates are ranked with their new popularity.
+        let r = Ranker::new(&self.pop.inv_pow, self.min_pair_support(), &self.catalog);
         for (i, &(a, _)) in o.lines.iter().enumerate() {
             for &(b, _) in &o.lines[i + 1..] {
                 if add {
@@ -155,6 +167,7 @@ impl ShopModel {
                 } else {
                     self.bought.sub(a, b, wb);
                 }
+                self.bought.touch(a, b, &r);
             }
         }
     }

@@ -153,10 +153,11 @@ impl Popularity {
                 self.basket[i] = (self.basket[i] - w_basket).max(0.0);
             }
         }
-        self.inv_pow[i] = inv_pow(self.basket[i], self.alpha);
         if self.deferred {
+            // `powf` per line is a tenth of a rebuild: computed once at the end instead.
             return;
         }
+        self.inv_pow[i] = inv_pow(self.basket[i], self.alpha);
         for g in cat.groups(idx) {
             let list = self.tops.entry(g).or_default();
             if add {
@@ -219,6 +220,9 @@ impl Popularity {
             self.tops.clear();
         } else if self.deferred {
             self.deferred = false;
+            for (b, ip) in self.basket.iter().zip(self.inv_pow.iter_mut()) {
+                *ip = inv_pow(*b, self.alpha);
+            }
             self.rebuild_tops(cat);
         }
         self.deferred = on;

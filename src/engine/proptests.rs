@@ -63,7 +63,8 @@ fn browse() -> impl Strategy<Value = BrowseFacts> {
     (
         0usize..3,
         prop::option::of(1i64..=4),
-        1i64..=12,
+        // 13 and 14 are never in the catalog: forged pixel ids.
+        1i64..=14,
         0usize..4,
         0i64..(4 * 3600),
     )
@@ -121,6 +122,20 @@ fn build(events: &[Event], rules: &Rules) -> ShopModel {
         repeat_purchase_min_buyers: 1,
         ..EngineConfig::default()
     });
+    // The install-time catalog sync: products 1..=12 exist (as unrecommendable stubs until
+    // a version arrives), so browse events are kept whatever order they come in, while
+    // forged ids (13, 14) are always dropped.
+    for id in 1..=12 {
+        m.upsert_product(ProductFacts {
+            id,
+            title: String::new(),
+            product_type: String::new(),
+            vendor: String::new(),
+            tags: vec![],
+            recommendable: false,
+            updated_at: 0,
+        });
+    }
     for e in events.iter().cloned() {
         match e {
             Event::Product(p) => m.upsert_product(p),
@@ -298,6 +313,22 @@ proptest! {
         }
         let cancelled = build(&with, &Rules::default());
         same_lists(&base, &cancelled, 6)?;
+    }
+
+    #[test]
+    fn forged_browse_ids_change_nothing(
+        events in prop::collection::vec(event(), 0..50),
+        forged in prop::collection::vec(browse(), 1..10),
+    ) {
+        let base = build(&events, &Rules::default());
+        let mut with = events.clone();
+        for mut b in forged {
+            b.product_id = 13 + b.product_id % 2;
+            with.push(Event::Browse(b));
+        }
+        let forged = build(&with, &Rules::default());
+        same_lists(&base, &forged, 6)?;
+        prop_assert_eq!(base.stats(), forged.stats());
     }
 
     #[test]

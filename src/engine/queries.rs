@@ -148,6 +148,7 @@ impl ShopModel {
         let mut last_bought: FxMap<Idx, Ts> = FxMap::default();
         let rate = self.rates.profile;
         for (&i, times) in profile.iter().flat_map(|p| &p.purchases) {
+            let times = times.as_slice();
             for &at in times {
                 sig.entry(i).or_default()[0] +=
                     BOUGHT_WEIGHT * (-(rate * now.saturating_sub(at).max(0) as f64)).exp();

@@ -88,13 +88,13 @@ impl ShopModel {
                 &self.bought,
                 &self.pop.basket,
                 &self.pop.inv_pow,
-                self.cfg.min_pair_support.max(1),
+                self.min_pair_support(),
             ),
             PairKind::Viewed => (
                 &self.browse.co.table,
                 &self.browse.co.session_w,
                 &self.browse.co.inv_pow,
-                self.cfg.min_view_support.max(1),
+                self.min_view_support(),
             ),
         }
     }
@@ -153,7 +153,7 @@ impl ShopModel {
             // Product page: stream straight into the top-k, no accumulation map.
             let (table, base, inv, min) = self.pair_view(*kind);
             let f = a.weight * kw * self.anchor_factor(base, a.idx);
-            table.for_each_neighbour(a.idx, |b, n, w| {
+            table.for_each_candidate(a.idx, |b, n, w| {
                 if n >= min && shelf.allows(b) {
                     top.push(b, cat.id(b), w * inv[b as usize] * f);
                 }
@@ -174,7 +174,7 @@ impl ShopModel {
                 let (table, base, inv, min) = self.pair_view(kind);
                 for (ai, a) in anchors.iter().enumerate() {
                     let f = a.weight * kw * self.anchor_factor(base, a.idx);
-                    table.for_each_neighbour(a.idx, |b, n, w| {
+                    table.for_each_candidate(a.idx, |b, n, w| {
                         if n < min || !shelf.allows(b) {
                             return;
                         }

@@ -82,16 +82,19 @@ impl Models {
             seen.products += 1;
         }
         progress(seen);
+        // Collected first: the engine's bulk path builds its derived structures once.
+        let mut orders = Vec::new();
         facts::orders(pool, shop, None, |order| {
             seen.orders += 1;
             seen.order_lines += order.lines.len() as u64;
-            model.upsert_order(order);
+            orders.push(order);
             if seen.orders % 10_000 == 0 {
                 progress(seen);
             }
         })
         .await
         .context("Failed to load orders")?;
+        model.upsert_orders(orders);
         progress(seen);
         facts::browse(pool, shop, |event| {
             seen.browse_events += 1;
