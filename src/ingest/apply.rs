@@ -23,6 +23,18 @@ pub(super) fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApplyError> {
 }
 
 /// Applies one webhook inside the caller's transaction.
+/// For an order topic, the webhook's order state (or why it cannot be used); `None` for other
+/// topics. Lets the applier store a batch's orders together.
+pub fn order_state(hook: &PendingWebhook) -> Option<Result<orders::OrderState, ApplyError>> {
+    use Topic::*;
+    match Topic::parse(&hook.topic)? {
+        OrdersCreate | OrdersUpdated | OrdersPaid | OrdersCancelled => {
+            Some(parse(&hook.body).and_then(|order| orders::normalize(hook, order)))
+        }
+        _ => None,
+    }
+}
+
 /// What the webhook changed is added to `touched`, for the models to reload after commit.
 pub async fn apply(
     conn: &mut PgConnection,
@@ -36,8 +48,10 @@ pub async fn apply(
     use Topic::*;
     match topic {
         OrdersCreate | OrdersUpdated | OrdersPaid | OrdersCancelled => {
-            let id = orders::apply_order(conn, shop, hook, parse(&hook.body)?).await?;
-            touched.orders.insert((shop, id));
+            let state = orders::normalize(hook, parse(&hook.body)?)?;
+            for id in orders::store_orders(conn, shop, vec![state]).await? {
+                touched.orders.insert((shop, id));
+            }
         }
         // The order-edit payload is a diff; Shopify follows every edit with orders/updated
         // carrying the full new state, which is what we apply (a diff cannot be applied

@@ -30,7 +30,7 @@ pub(super) async fn apply_customer(
         updated_at: customer.updated_at.unwrap_or_else(|| event_time(hook)),
     };
     if customers::upsert(conn, shop, &row).await? {
-        customers::refresh_stats(conn, shop, customer_id).await?;
+        customers::refresh_stats(conn, shop, &[customer_id]).await?;
     }
     Ok(())
 }

@@ -8,10 +8,10 @@ mod apply;
 mod carts;
 mod catalog;
 mod customers;
-mod orders;
+pub mod orders;
 mod privacy;
 pub mod topic;
 pub mod worker;
 
-pub use apply::{apply, ApplyError};
+pub use apply::{apply, order_state, ApplyError};
 pub use worker::{Applier, ApplierHandle};

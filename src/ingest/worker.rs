@@ -8,14 +8,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::{Connection, PgPool};
+use std::collections::BTreeMap;
+
+use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
-use super::apply::{apply, ApplyError};
+use super::apply::{apply, order_state, ApplyError};
+use super::orders::{store_orders, OrderState};
 use crate::http::error::is_unavailable;
 use crate::recs::{Models, Touched};
-use crate::store::inbox::{self, Outcome};
+use crate::store::inbox::{self, Finished, Outcome, PendingWebhook};
+use crate::store::ShopId;
 
 /// Wakes the applier after a webhook is stored.
 #[derive(Clone, Default)]
@@ -89,45 +93,42 @@ impl Applier {
 }
 
 /// Applies up to `limit` pending webhooks in one transaction, then brings the models up to
-/// date with what they changed.
+/// date with what they changed. Orders (the bulk of the traffic) are stored together with one
+/// statement per step; if that fails for a reason other than the database being away, the
+/// batch is applied again one webhook at a time, each in a savepoint, so one bad payload is
+/// marked failed instead of holding up the queue.
 pub async fn apply_batch(pool: &PgPool, limit: i64, models: &Models) -> Result<usize, sqlx::Error> {
     let mut touched = Touched::default();
     let mut tx = pool.begin().await?;
     let hooks = inbox::claim(&mut tx, limit).await?;
-    for hook in &hooks {
-        let mut savepoint = (*tx).begin().await?;
-        let result = apply(&mut savepoint, hook, &mut touched).await;
-        let (outcome, error) = match result {
-            Ok(outcome) => {
-                savepoint.commit().await?;
-                (outcome, None)
+    if hooks.is_empty() {
+        return Ok(0);
+    }
+    let finished = match apply_together(&mut tx, &hooks, &mut touched).await {
+        Ok(finished) => finished,
+        Err(e) if is_transient(&e) => return Err(e),
+        Err(e) => {
+            tracing::warn!(error = %e, "batch failed as a whole; applying its webhooks one by one");
+            tx.rollback().await?;
+            touched = Touched::default();
+            tx = pool.begin().await?;
+            let hooks = inbox::claim(&mut tx, limit).await?;
+            let mut finished = Vec::with_capacity(hooks.len());
+            for hook in &hooks {
+                finished.push(apply_in_savepoint(&mut tx, hook, &mut touched).await?);
             }
-            Err(ApplyError::Invalid(message)) => {
-                savepoint.rollback().await?;
-                (Outcome::Failed, Some(message))
-            }
-            Err(ApplyError::Database(e)) if is_transient(&e) => return Err(e),
-            Err(ApplyError::Database(e)) => {
-                savepoint.rollback().await?;
-                tracing::error!(error = %e, topic = %hook.topic, inbox.id = hook.inbox_id, "webhook could not be applied");
-                (Outcome::Failed, Some(format!("database error: {e}")))
-            }
-        };
-        if let Some(message) = &error {
-            tracing::warn!(topic = %hook.topic, inbox.id = hook.inbox_id, shop.id = hook.shop_id.0, error = %message, "webhook stored as failed");
+            finished
         }
-        inbox::finish(
-            &mut tx,
-            hook.shop_id,
-            hook.inbox_id,
-            outcome,
-            error.as_deref(),
-        )
-        .await?;
-        metrics::counter!("shoprecs_webhooks_applied_total", "topic" => hook.topic.clone(), "outcome" => outcome.as_str())
+    };
+    inbox::finish_many(&mut tx, &finished).await?;
+    tx.commit().await?;
+    for f in &finished {
+        if let Some(message) = &f.error {
+            tracing::warn!(topic = %f.topic, inbox.id = f.inbox_id, shop.id = f.shop_id.0, error = %message, "webhook stored as failed");
+        }
+        metrics::counter!("shoprecs_webhooks_applied_total", "topic" => f.topic.clone(), "outcome" => f.outcome.as_str())
             .increment(1);
     }
-    tx.commit().await?;
     if !touched.is_empty() {
         // The store is the truth and is committed; a failed refresh is healed by the next
         // rebuild, so it is logged rather than retried (which would re-apply nothing).
@@ -135,7 +136,83 @@ pub async fn apply_batch(pool: &PgPool, limit: i64, models: &Models) -> Result<u
             tracing::error!(error = ?e, "updating the recommendation models failed");
         }
     }
-    Ok(hooks.len())
+    Ok(finished.len())
+}
+
+fn finished(hook: &PendingWebhook, outcome: Outcome, error: Option<String>) -> Finished {
+    Finished {
+        shop_id: hook.shop_id,
+        inbox_id: hook.inbox_id,
+        topic: hook.topic.clone(),
+        outcome,
+        error,
+    }
+}
+
+/// Other topics one by one in inbox order, then every order of the batch together per shop.
+async fn apply_together(
+    tx: &mut PgConnection,
+    hooks: &[PendingWebhook],
+    touched: &mut Touched,
+) -> Result<Vec<Finished>, sqlx::Error> {
+    let mut done = Vec::with_capacity(hooks.len());
+    let mut orders: BTreeMap<ShopId, Vec<(usize, OrderState)>> = BTreeMap::new();
+    for hook in hooks {
+        match order_state(hook) {
+            Some(Ok(state)) => {
+                orders
+                    .entry(hook.shop_id)
+                    .or_default()
+                    .push((done.len(), state));
+                done.push(finished(hook, Outcome::Applied, None));
+            }
+            Some(Err(e)) => done.push(finished(hook, Outcome::Failed, Some(e.to_string()))),
+            None => done.push(apply_in_savepoint(tx, hook, touched).await?),
+        }
+    }
+    for (shop, states) in orders {
+        if touched.dropped_shops.contains(&shop) {
+            for (i, _) in &states {
+                done[*i].outcome = Outcome::Ignored;
+            }
+            continue;
+        }
+        let states = states.into_iter().map(|(_, s)| s).collect();
+        for id in store_orders(tx, shop, states).await? {
+            touched.orders.insert((shop, id));
+        }
+    }
+    Ok(done)
+}
+
+/// Applies one webhook in its own savepoint: a payload that cannot be used, or that the
+/// database refuses, is marked failed without undoing the rest of the batch.
+async fn apply_in_savepoint(
+    tx: &mut PgConnection,
+    hook: &PendingWebhook,
+    touched: &mut Touched,
+) -> Result<Finished, sqlx::Error> {
+    let mut savepoint = tx.begin().await?;
+    match apply(&mut savepoint, hook, touched).await {
+        Ok(outcome) => {
+            savepoint.commit().await?;
+            Ok(finished(hook, outcome, None))
+        }
+        Err(ApplyError::Invalid(message)) => {
+            savepoint.rollback().await?;
+            Ok(finished(hook, Outcome::Failed, Some(message)))
+        }
+        Err(ApplyError::Database(e)) if is_transient(&e) => Err(e),
+        Err(ApplyError::Database(e)) => {
+            savepoint.rollback().await?;
+            tracing::error!(error = %e, topic = %hook.topic, inbox.id = hook.inbox_id, "webhook could not be applied");
+            Ok(finished(
+                hook,
+                Outcome::Failed,
+                Some(format!("database error: {e}")),
+            ))
+        }
+    }
 }
 
 /// Errors worth retrying the whole batch for: the database is away, or a serialization

@@ -41,14 +41,22 @@ pub async fn upsert(conn: &mut PgConnection, shop: ShopId, c: &CustomerRow) -> s
     Ok(stored.is_some())
 }
 
-/// Makes sure a row exists for a customer first seen on an order; any real customer webhook
-/// (newer than the epoch) replaces it.
-pub async fn ensure(conn: &mut PgConnection, shop: ShopId, customer_id: i64) -> sqlx::Result<()> {
+/// Makes sure rows exist for customers first seen on orders; any real customer webhook (newer
+/// than the epoch) replaces them.
+pub async fn ensure_many(
+    conn: &mut PgConnection,
+    shop: ShopId,
+    customer_ids: &[i64],
+) -> sqlx::Result<()> {
+    if customer_ids.is_empty() {
+        return Ok(());
+    }
     sqlx::query!(
-        "insert into customer (shop_id, customer_id, updated_at) values ($1, $2, 'epoch')
+        "insert into customer (shop_id, customer_id, updated_at)
+         select $1, id, 'epoch' from unnest($2::int8[]) as id
          on conflict do nothing",
         shop.0,
-        customer_id
+        customer_ids
     )
     .execute(conn)
     .await?;
@@ -76,26 +84,31 @@ pub async fn mark_deleted(
     Ok(())
 }
 
-/// Recomputes the customer's order statistics from the orders held (test and cancelled
+/// Recomputes the customers' order statistics from the orders held (test and cancelled
 /// orders do not count; spend is what they kept after refunds).
 pub async fn refresh_stats(
     conn: &mut PgConnection,
     shop: ShopId,
-    customer_id: i64,
+    customer_ids: &[i64],
 ) -> sqlx::Result<()> {
+    if customer_ids.is_empty() {
+        return Ok(());
+    }
     sqlx::query!(
         r#"update customer c
-              set orders_count = s.n, total_spent = s.spent,
+              set orders_count = coalesce(s.n, 0), total_spent = coalesce(s.spent, 0),
                   first_order_at = s.first_at, last_order_at = s.last_at
-             from (select count(*)::int as n,
-                          coalesce(sum(coalesce(current_total_price, total_price)), 0) as spent,
-                          min(coalesce(processed_at, created_at)) as first_at,
-                          max(coalesce(processed_at, created_at)) as last_at
-                     from "order"
-                    where shop_id = $1 and customer_id = $2 and not test and cancelled_at is null) s
-            where c.shop_id = $1 and c.customer_id = $2"#,
+             from unnest($2::int8[]) as ids(id)
+             left join (select customer_id, count(*)::int as n,
+                               sum(coalesce(current_total_price, total_price)) as spent,
+                               min(coalesce(processed_at, created_at)) as first_at,
+                               max(coalesce(processed_at, created_at)) as last_at
+                          from "order"
+                         where shop_id = $1 and customer_id = any($2) and not test and cancelled_at is null
+                         group by customer_id) s on s.customer_id = ids.id
+            where c.shop_id = $1 and c.customer_id = ids.id"#,
         shop.0,
-        customer_id
+        customer_ids
     )
     .execute(conn)
     .await?;

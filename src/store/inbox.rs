@@ -92,24 +92,40 @@ impl Outcome {
     }
 }
 
-/// Records the outcome. Applied and ignored webhooks drop their body: it carries personal data
-/// we do not keep. Failed ones keep it (for a limited time) so the error can be diagnosed.
-pub async fn finish(
-    conn: &mut PgConnection,
-    shop: ShopId,
-    inbox_id: i64,
-    outcome: Outcome,
-    error: Option<&str>,
-) -> sqlx::Result<()> {
+/// How one webhook of a batch ended.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub shop_id: ShopId,
+    pub inbox_id: i64,
+    pub topic: String,
+    pub outcome: Outcome,
+    pub error: Option<String>,
+}
+
+/// Records the outcomes of a batch. Applied and ignored webhooks drop their body: it carries
+/// personal data we do not keep. Failed ones keep it (for a limited time) so the error can be
+/// diagnosed.
+pub async fn finish_many(conn: &mut PgConnection, finished: &[Finished]) -> sqlx::Result<()> {
+    if finished.is_empty() {
+        return Ok(());
+    }
+    let shops: Vec<i64> = finished.iter().map(|f| f.shop_id.0).collect();
+    let ids: Vec<i64> = finished.iter().map(|f| f.inbox_id).collect();
+    let statuses: Vec<String> = finished
+        .iter()
+        .map(|f| f.outcome.as_str().to_owned())
+        .collect();
+    let errors: Vec<Option<String>> = finished.iter().map(|f| f.error.clone()).collect();
     sqlx::query!(
-        "update webhook_inbox
-            set status = $3, applied_at = now(), error = $4,
-                body = case when $3 = 'failed' then body end
-          where shop_id = $1 and inbox_id = $2",
-        shop.0,
-        inbox_id,
-        outcome.as_str(),
-        error
+        "update webhook_inbox w
+            set status = v.status, applied_at = now(), error = v.error,
+                body = case when v.status = 'failed' then w.body end
+           from unnest($1::int8[], $2::int8[], $3::text[], $4::text[]) as v(shop_id, inbox_id, status, error)
+          where w.shop_id = v.shop_id and w.inbox_id = v.inbox_id",
+        &shops,
+        &ids,
+        &statuses,
+        &errors as &[Option<String>]
     )
     .execute(conn)
     .await?;

@@ -46,14 +46,40 @@ pub struct RefundLineRow {
     pub created_at: Option<DateTime<Utc>>,
 }
 
-/// Stores the order if this state is at least as new as the one held (Shopify retries and
-/// reorders deliveries; `updated_at` decides). Returns whether it was stored.
-pub async fn upsert(conn: &mut PgConnection, shop: ShopId, o: &OrderRow) -> sqlx::Result<bool> {
-    let stored = sqlx::query_scalar!(
+/// Stores each order state that is at least as new as the one held (Shopify retries and
+/// reorders deliveries; `updated_at` decides). Returns the ids that were stored. `orders` must
+/// not repeat an order id.
+pub async fn upsert_many(
+    conn: &mut PgConnection,
+    shop: ShopId,
+    orders: &[&OrderRow],
+) -> sqlx::Result<Vec<i64>> {
+    if orders.is_empty() {
+        return Ok(Vec::new());
+    }
+    let col = |f: fn(&OrderRow) -> Option<String>| orders.iter().map(|o| f(o)).collect::<Vec<_>>();
+    let ids: Vec<i64> = orders.iter().map(|o| o.order_id).collect();
+    let names: Vec<String> = orders.iter().map(|o| o.name.clone()).collect();
+    let customers: Vec<Option<i64>> = orders.iter().map(|o| o.customer_id).collect();
+    let created: Vec<DateTime<Utc>> = orders.iter().map(|o| o.created_at).collect();
+    let processed: Vec<Option<DateTime<Utc>>> = orders.iter().map(|o| o.processed_at).collect();
+    let updated: Vec<DateTime<Utc>> = orders.iter().map(|o| o.updated_at).collect();
+    let cancelled: Vec<Option<DateTime<Utc>>> = orders.iter().map(|o| o.cancelled_at).collect();
+    let statuses = col(|o| o.financial_status.clone());
+    let tests: Vec<bool> = orders.iter().map(|o| o.test).collect();
+    let currencies: Vec<String> = orders.iter().map(|o| o.currency.clone()).collect();
+    let totals: Vec<Decimal> = orders.iter().map(|o| o.total_price).collect();
+    let current: Vec<Option<Decimal>> = orders.iter().map(|o| o.current_total_price).collect();
+    let sources = col(|o| o.source_name.clone());
+    let carts = col(|o| o.cart_token.clone());
+    let checkouts = col(|o| o.checkout_token.clone());
+    sqlx::query_scalar!(
         r#"insert into "order" (shop_id, order_id, name, customer_id, created_at, processed_at, updated_at,
                                 cancelled_at, financial_status, test, currency, total_price,
                                 current_total_price, source_name, cart_token, checkout_token)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+           select $1, * from unnest($2::int8[], $3::text[], $4::int8[], $5::timestamptz[], $6::timestamptz[],
+                                    $7::timestamptz[], $8::timestamptz[], $9::text[], $10::bool[], $11::text[],
+                                    $12::numeric[], $13::numeric[], $14::text[], $15::text[], $16::text[])
            on conflict (shop_id, order_id) do update
               set name = excluded.name, customer_id = excluded.customer_id,
                   created_at = excluded.created_at, processed_at = excluded.processed_at,
@@ -66,61 +92,68 @@ pub async fn upsert(conn: &mut PgConnection, shop: ShopId, o: &OrderRow) -> sqlx
             where "order".updated_at <= excluded.updated_at
            returning order_id"#,
         shop.0,
-        o.order_id,
-        o.name,
-        o.customer_id,
-        o.created_at,
-        o.processed_at,
-        o.updated_at,
-        o.cancelled_at,
-        o.financial_status,
-        o.test,
-        o.currency,
-        o.total_price,
-        o.current_total_price,
-        o.source_name,
-        o.cart_token,
-        o.checkout_token
+        &ids,
+        &names,
+        &customers as &[Option<i64>],
+        &created,
+        &processed as &[Option<DateTime<Utc>>],
+        &updated,
+        &cancelled as &[Option<DateTime<Utc>>],
+        &statuses as &[Option<String>],
+        &tests,
+        &currencies,
+        &totals,
+        &current as &[Option<Decimal>],
+        &sources as &[Option<String>],
+        &carts as &[Option<String>],
+        &checkouts as &[Option<String>]
     )
-    .fetch_optional(conn)
-    .await?;
-    Ok(stored.is_some())
+    .fetch_all(conn)
+    .await
 }
 
-/// Replaces the order's lines with `lines`.
-pub async fn replace_lines(
+/// Replaces the lines of each listed order with the given ones.
+pub async fn replace_lines_many(
     conn: &mut PgConnection,
     shop: ShopId,
-    order_id: i64,
-    lines: &[LineRow],
+    orders: &[(i64, &[LineRow])],
 ) -> sqlx::Result<()> {
+    if orders.is_empty() {
+        return Ok(());
+    }
+    let order_ids: Vec<i64> = orders.iter().map(|(id, _)| *id).collect();
     sqlx::query!(
-        "delete from order_line where shop_id = $1 and order_id = $2",
+        "delete from order_line where shop_id = $1 and order_id = any($2)",
         shop.0,
-        order_id
+        &order_ids
     )
     .execute(&mut *conn)
     .await?;
+    let lines: Vec<(i64, &LineRow)> = orders
+        .iter()
+        .flat_map(|(id, lines)| lines.iter().map(move |l| (*id, l)))
+        .collect();
     if lines.is_empty() {
         return Ok(());
     }
-    let line_ids: Vec<i64> = lines.iter().map(|l| l.line_id).collect();
-    let product_ids: Vec<Option<i64>> = lines.iter().map(|l| l.product_id).collect();
-    let variant_ids: Vec<Option<i64>> = lines.iter().map(|l| l.variant_id).collect();
-    let skus: Vec<String> = lines.iter().map(|l| l.sku.clone()).collect();
-    let quantities: Vec<i32> = lines.iter().map(|l| l.quantity).collect();
-    let current: Vec<i32> = lines.iter().map(|l| l.current_quantity).collect();
-    let prices: Vec<Decimal> = lines.iter().map(|l| l.price).collect();
-    let gift: Vec<bool> = lines.iter().map(|l| l.gift_card).collect();
-    let exists: Vec<bool> = lines.iter().map(|l| l.product_exists).collect();
+    let owners: Vec<i64> = lines.iter().map(|(id, _)| *id).collect();
+    let line_ids: Vec<i64> = lines.iter().map(|(_, l)| l.line_id).collect();
+    let product_ids: Vec<Option<i64>> = lines.iter().map(|(_, l)| l.product_id).collect();
+    let variant_ids: Vec<Option<i64>> = lines.iter().map(|(_, l)| l.variant_id).collect();
+    let skus: Vec<String> = lines.iter().map(|(_, l)| l.sku.clone()).collect();
+    let quantities: Vec<i32> = lines.iter().map(|(_, l)| l.quantity).collect();
+    let current: Vec<i32> = lines.iter().map(|(_, l)| l.current_quantity).collect();
+    let prices: Vec<Decimal> = lines.iter().map(|(_, l)| l.price).collect();
+    let gift: Vec<bool> = lines.iter().map(|(_, l)| l.gift_card).collect();
+    let exists: Vec<bool> = lines.iter().map(|(_, l)| l.product_exists).collect();
     sqlx::query!(
         "insert into order_line (shop_id, order_id, line_id, product_id, variant_id, sku, quantity,
                                  current_quantity, price, gift_card, product_exists)
-         select $1, $2, * from unnest($3::int8[], $4::int8[], $5::int8[], $6::text[], $7::int4[],
-                                      $8::int4[], $9::numeric[], $10::bool[], $11::bool[])
+         select $1, * from unnest($2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::text[], $7::int4[],
+                                  $8::int4[], $9::numeric[], $10::bool[], $11::bool[])
          on conflict do nothing",
         shop.0,
-        order_id,
+        &owners,
         &line_ids,
         &product_ids as &[Option<i64>],
         &variant_ids as &[Option<i64>],

@@ -15,6 +15,34 @@ fn customer_hash(shop: ShopId, customer_id: i64) -> Vec<u8> {
     hasher.finalize().to_vec()
 }
 
+/// Which of `customer_ids` have been redacted.
+pub async fn redacted_among(
+    conn: &mut PgConnection,
+    shop: ShopId,
+    customer_ids: &[i64],
+) -> sqlx::Result<std::collections::HashSet<i64>> {
+    if customer_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let hashes: Vec<Vec<u8>> = customer_ids
+        .iter()
+        .map(|c| customer_hash(shop, *c))
+        .collect();
+    let found: Vec<Vec<u8>> = sqlx::query_scalar!(
+        "select customer_hash from redacted_customer where shop_id = $1 and customer_hash = any($2)",
+        shop.0,
+        &hashes
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(customer_ids
+        .iter()
+        .zip(hashes)
+        .filter(|(_, h)| found.contains(h))
+        .map(|(c, _)| *c)
+        .collect())
+}
+
 pub async fn is_redacted(
     conn: &mut PgConnection,
     shop: ShopId,

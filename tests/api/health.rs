@@ -143,3 +143,84 @@ async fn graceful_stop_leaves_nothing_pending() {
         .expect("count");
     assert_eq!(orders, 20);
 }
+
+/// Stops the app, puts webhooks straight into the inbox (as a crash would leave them), and
+/// starts it again, so the applier meets them all in one batch.
+async fn apply_as_one_batch(
+    bodies: Vec<(&str, &str, serde_json::Value)>,
+) -> crate::helpers::TestApp {
+    let app = spawn_app().await;
+    app.install_shop().await;
+    app.wait_applied().await;
+    let database = app.stop().await;
+    let pool = crate::helpers::pool_for(&database).await;
+    for (key, topic, body) in bodies {
+        sqlx::query("insert into webhook_inbox (shop_id, dedupe_key, topic, body) select shop_id, $1, $2, $3 from shop")
+            .bind(key)
+            .bind(topic)
+            .bind(serde_json::to_vec(&body).expect("json"))
+            .execute(&pool)
+            .await
+            .expect("insert pending row");
+    }
+    let restarted = spawn_app_on(database, test_settings(), Secrets::fixed(SECRET)).await;
+    restarted.wait_applied().await;
+    restarted
+}
+
+#[tokio::test]
+async fn one_unstorable_order_in_a_batch_fails_alone() {
+    let mut bad = crate::helpers::order(2, Some(9), &[1, 2], 2);
+    bad["name"] = json!("#2\u{0}"); // Postgres text cannot hold NUL: the database refuses it
+    let app = apply_as_one_batch(vec![
+        (
+            "b1",
+            "orders/create",
+            crate::helpers::order(1, Some(9), &[1, 2], 1),
+        ),
+        ("b2", "orders/create", bad),
+        (
+            "b3",
+            "orders/create",
+            crate::helpers::order(3, Some(9), &[2, 3], 3),
+        ),
+    ])
+    .await;
+    assert_eq!(app.count(r#"select count(*) from "order""#).await, 2);
+    let (status, error): (String, Option<String>) =
+        sqlx::query_as("select status, error from webhook_inbox where dedupe_key = 'b2'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("row");
+    assert_eq!(status, "failed");
+    assert!(error.unwrap_or_default().contains("database error"));
+    assert_eq!(
+        app.count("select orders_count::int8 from customer where customer_id = 9")
+            .await,
+        2
+    );
+}
+
+#[tokio::test]
+async fn several_states_of_one_order_in_a_batch_end_in_the_newest() {
+    let created = crate::helpers::order(1, Some(9), &[1, 2], 1);
+    let mut updated = created.clone();
+    updated["updated_at"] = json!("2026-11-05T00:00:00Z");
+    updated["financial_status"] = json!("refunded");
+    let app = apply_as_one_batch(vec![
+        ("u", "orders/updated", updated),
+        ("c", "orders/create", created),
+    ])
+    .await;
+    let status: String =
+        sqlx::query_scalar(r#"select financial_status from "order" where order_id = 1"#)
+            .fetch_one(&app.pool)
+            .await
+            .expect("order");
+    assert_eq!(status, "refunded");
+    assert_eq!(
+        app.count("select count(*) from webhook_inbox where status = 'applied'")
+            .await,
+        2
+    );
+}
