@@ -28,3 +28,7 @@ create table api_key (
     revoked_at    timestamptz,
     primary key (shop_id, key_id)
 );
+
+-- Gift cards are never recommended and never count as purchases. Shopify marks them on order
+-- lines; the products CSV export marks the product (kept here for imports).
+alter table product add column gift_card boolean not null default false;

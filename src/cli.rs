@@ -48,6 +48,12 @@ pub enum Command {
         #[arg(long)]
         shop: Option<String>,
     },
+    /// Import a Shopify CSV export (orders or products) through the webhook ingest path.
+    /// Idempotent: re-importing an unchanged file changes nothing. Import products first.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
     /// Manage the JSON API's per-shop keys.
     ApiKey {
         #[command(subcommand)]
@@ -56,6 +62,24 @@ pub enum Command {
     /// Offline accuracy on an orders CSV export: train on past orders, score next purchases
     /// and basket completion against popularity. Needs no database.
     Eval(crate::eval::command::EvalArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportWhat {
+    /// The orders export (Orders → Export → CSV): one row per line item.
+    Orders {
+        file: std::path::PathBuf,
+        /// The shop's myshopify.com domain (created if new).
+        #[arg(long)]
+        shop: String,
+    },
+    /// The products export (Products → Export → CSV): one row per variant.
+    Products {
+        file: std::path::PathBuf,
+        /// The shop's myshopify.com domain (created if new).
+        #[arg(long)]
+        shop: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -87,6 +111,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             db::migrate(&database.pool).await?;
             println!("database migrated");
             database.close().await;
+            Ok(())
+        }
+        Command::Import { what } => {
+            let database = Database::open(&settings.database).await?;
+            let result = match &what {
+                ImportWhat::Orders { file, shop } => {
+                    crate::importer::import_orders(&database.pool, shop, file).await
+                }
+                ImportWhat::Products { file, shop } => {
+                    crate::importer::import_products(&database.pool, shop, file).await
+                }
+            };
+            database.close().await;
+            let label = match what {
+                ImportWhat::Orders { .. } => "orders",
+                ImportWhat::Products { .. } => "products",
+            };
+            result?.print(label);
             Ok(())
         }
         Command::Rebuild { shop } => {

@@ -9,6 +9,7 @@ pub mod db;
 pub mod engine;
 pub mod eval;
 pub mod http;
+pub mod importer;
 pub mod ingest;
 pub mod pg_embedded;
 pub mod recs;

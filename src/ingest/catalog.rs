@@ -23,6 +23,7 @@ pub(super) async fn apply_product(
         product_id,
         tags: product.tag_list(),
         image_url: product.image_url(),
+        gift_card: product.gift_card,
         title: product.title,
         handle: product.handle,
         product_type: product.product_type,

@@ -88,16 +88,20 @@ impl Applier {
 
     /// Applies up to one batch in one transaction. Returns how many webhooks it handled.
     pub async fn apply_batch(&self) -> Result<usize, sqlx::Error> {
-        apply_batch(&self.pool, self.batch, &self.models).await
+        apply_batch(&self.pool, self.batch, Some(&self.models)).await
     }
 }
 
 /// Applies up to `limit` pending webhooks in one transaction, then brings the models up to
-/// date with what they changed. Orders (the bulk of the traffic) are stored together with one
+/// date with what they changed (when this process serves models). Orders (the bulk of the traffic) are stored together with one
 /// statement per step; if that fails for a reason other than the database being away, the
 /// batch is applied again one webhook at a time, each in a savepoint, so one bad payload is
 /// marked failed instead of holding up the queue.
-pub async fn apply_batch(pool: &PgPool, limit: i64, models: &Models) -> Result<usize, sqlx::Error> {
+pub async fn apply_batch(
+    pool: &PgPool,
+    limit: i64,
+    models: Option<&Models>,
+) -> Result<usize, sqlx::Error> {
     let mut touched = Touched::default();
     let mut tx = pool.begin().await?;
     let hooks = inbox::claim(&mut tx, limit).await?;
@@ -129,7 +133,7 @@ pub async fn apply_batch(pool: &PgPool, limit: i64, models: &Models) -> Result<u
         metrics::counter!("shoprecs_webhooks_applied_total", "topic" => f.topic.clone(), "outcome" => f.outcome.as_str())
             .increment(1);
     }
-    if !touched.is_empty() {
+    if let Some(models) = models.filter(|_| !touched.is_empty()) {
         // The store is the truth and is committed; a failed refresh is healed by the next
         // rebuild, so it is logged rather than retried (which would re-apply nothing).
         if let Err(e) = models.refresh(pool, &touched).await {

@@ -213,6 +213,9 @@ pub struct Product {
     pub images: Vec<Image>,
     #[serde(default, deserialize_with = "null_as_default")]
     pub variants: Vec<Variant>,
+    /// Not in Shopify's product webhooks; set by `shoprecs import` from the products export.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub gift_card: bool,
 }
 
 impl Product {

@@ -16,6 +16,7 @@ pub struct ProductRow {
     pub status: String,
     pub published_at: Option<DateTime<Utc>>,
     pub image_url: Option<String>,
+    pub gift_card: bool,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -36,14 +37,14 @@ pub struct VariantRow {
 pub async fn upsert(conn: &mut PgConnection, shop: ShopId, p: &ProductRow) -> sqlx::Result<bool> {
     let stored = sqlx::query_scalar!(
         "insert into product (shop_id, product_id, title, handle, product_type, vendor, tags, status,
-                              published_at, image_url, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                              published_at, image_url, updated_at, gift_card)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          on conflict (shop_id, product_id) do update
             set title = excluded.title, handle = excluded.handle,
                 product_type = excluded.product_type, vendor = excluded.vendor,
                 tags = excluded.tags, status = excluded.status,
                 published_at = excluded.published_at, image_url = excluded.image_url,
-                updated_at = excluded.updated_at, deleted = false
+                updated_at = excluded.updated_at, deleted = false, gift_card = excluded.gift_card
           where product.updated_at <= excluded.updated_at
          returning product_id",
         shop.0,
@@ -56,7 +57,8 @@ pub async fn upsert(conn: &mut PgConnection, shop: ShopId, p: &ProductRow) -> sq
         p.status,
         p.published_at,
         p.image_url,
-        p.updated_at
+        p.updated_at,
+        p.gift_card
     )
     .fetch_optional(conn)
     .await?;

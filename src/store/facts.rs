@@ -26,7 +26,7 @@ pub async fn products(
     let rows = sqlx::query!(
         r#"select p.product_id, p.title, p.product_type, p.vendor, p.tags, p.deleted,
                   extract(epoch from p.updated_at)::int8 as "updated_at!",
-                  (p.status = 'active' and p.published_at is not null and not p.deleted
+                  (p.status = 'active' and p.published_at is not null and not p.deleted and not p.gift_card
                    and exists (select 1 from variant v
                                 where v.shop_id = p.shop_id and v.product_id = p.product_id
                                   and (v.inventory_policy = 'continue' or v.inventory_management is null
@@ -82,6 +82,8 @@ pub async fn orders(
              left join (select order_id, product_id, sum(net_quantity)::int8 as qty
                           from order_line_net
                          where shop_id = $1 and not gift_card and product_id is not null
+                           and not exists (select 1 from product p where p.shop_id = $1
+                                             and p.product_id = order_line_net.product_id and p.gift_card)
                            and ($2::int8[] is null or order_id = any($2))
                          group by order_id, product_id
                         having sum(net_quantity) > 0) l on l.order_id = o.order_id

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod health;
+mod import;
 mod pixel;
 mod privacy;
 mod recommendations;
