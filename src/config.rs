@@ -21,8 +21,19 @@ pub struct Settings {
     pub shopify: ShopifySettings,
     pub webhooks: WebhookSettings,
     pub pixel: PixelSettings,
+    pub storefront: StorefrontSettings,
     pub engine: EngineSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorefrontSettings {
+    pub proxy_max_age_secs: i64,
+    pub holdout_share: f64,
+    pub attribution_window_hours: i64,
+    pub anonymous_cache_secs: u64,
+    pub default_limit: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -152,6 +163,16 @@ impl Settings {
         }
         if self.pixel.max_batch == 0 || self.pixel.max_batch > 1000 {
             bail!("invalid configuration: pixel.max_batch must be between 1 and 1000");
+        }
+        let sf = &self.storefront;
+        if !(0.0..=1.0).contains(&sf.holdout_share) {
+            bail!("invalid configuration: storefront.holdout_share must be between 0 and 1");
+        }
+        if !(1..=24).contains(&sf.default_limit)
+            || sf.proxy_max_age_secs < 1
+            || sf.attribution_window_hours < 1
+        {
+            bail!("invalid configuration: storefront.default_limit must be 1 to 24, and proxy_max_age_secs and attribution_window_hours positive");
         }
         let e = &self.engine;
         if !(e.bestseller_half_life_days > 0.0 && e.pair_half_life_days > 0.0) {

@@ -6,6 +6,7 @@ pub mod extract;
 pub mod health;
 pub mod metrics;
 pub mod pixel;
+pub mod proxy;
 pub mod webhooks;
 
 use std::time::Duration;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .merge(webhooks)
         .merge(pixel)
         .merge(api::router())
+        .merge(proxy::router())
         .with_state(state)
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(TimeoutLayer::with_status_code(

@@ -140,6 +140,9 @@ pub async fn apply_batch(
             tracing::error!(error = ?e, "updating the recommendation models failed");
         }
     }
+    if let (Some(models), Some(last)) = (models, finished.iter().map(|f| f.inbox_id).max()) {
+        models.mark_reflected(last);
+    }
     Ok(finished.len())
 }
 

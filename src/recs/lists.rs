@@ -2,11 +2,10 @@
 //! position. Used by the JSON API and the storefront widgets alike.
 
 use serde::Serialize;
-use sqlx::PgPool;
 
 use super::Models;
 use crate::engine::{Reason, Recommendation, ShopModel};
-use crate::store::catalog::{self, ProductCard};
+use crate::store::catalog::ProductCard;
 use crate::store::ShopId;
 
 /// One item of a served list.
@@ -44,36 +43,43 @@ pub struct Context {
     pub product_type: Option<String>,
 }
 
-/// Runs the engine for `list` in `context` and returns at most `limit` items.
-pub async fn serve(
-    pool: &PgPool,
+/// Runs the engine for `list` in `context` and returns at most `limit` items, with the shop's
+/// currency. Served from memory: no database round trip.
+pub fn serve(
     models: &Models,
     shop: ShopId,
     list: List,
     context: &Context,
     limit: usize,
     now: i64,
-) -> sqlx::Result<Vec<Item>> {
+) -> (Vec<Item>, String) {
     let recs = models
         .read(shop, |model| compute(model, list, context, limit, now))
         .unwrap_or_default();
-    let ids: Vec<i64> = recs.iter().map(|r| r.product_id).collect();
-    let mut cards = catalog::cards(pool, shop, &ids).await?;
-    Ok(recs
-        .into_iter()
-        .filter_map(|r| {
-            let product = cards.remove(&r.product_id)?;
-            Some((product, r))
+    models
+        .read_cards(shop, |cards| {
+            let items = recs
+                .into_iter()
+                .filter_map(|r| Some((cards.by_id.get(&r.product_id)?.clone(), r)))
+                .enumerate()
+                .map(|(i, (product, r))| Item {
+                    position: i + 1,
+                    product,
+                    score: r.score,
+                    reason_text: r.reason.text(),
+                    reason: r.reason,
+                })
+                .collect();
+            (items, cards.currency.clone())
         })
-        .enumerate()
-        .map(|(i, (product, r))| Item {
-            position: i + 1,
-            product,
-            score: r.score,
-            reason_text: r.reason.text(),
-            reason: r.reason,
-        })
-        .collect())
+        .unwrap_or_default()
+}
+
+/// Whether the shop has this (non-deleted) product, from memory.
+pub fn has_product(models: &Models, shop: ShopId, product_id: i64) -> bool {
+    models
+        .read_cards(shop, |c| c.by_id.contains_key(&product_id))
+        .unwrap_or(false)
 }
 
 fn compute(

@@ -18,18 +18,31 @@ use sqlx::PgPool;
 pub use touched::Touched;
 
 use crate::engine::{BrowseFacts, EngineConfig, ModelStats, ShopModel};
+use crate::store::catalog::{self, ProductCard};
 use crate::store::facts::{self, ProductState};
 use crate::store::ShopId;
 
 struct Slot {
     model: RwLock<ShopModel>,
+    /// What shelves show of each product, kept beside the model so serving a list needs no
+    /// database round trip.
+    cards: RwLock<Cards>,
     writer: tokio::sync::Mutex<()>,
+}
+
+/// Product cards and the shop's currency.
+#[derive(Default)]
+pub struct Cards {
+    pub by_id: HashMap<i64, ProductCard>,
+    pub currency: String,
 }
 
 /// All shops' models.
 pub struct Models {
     config: EngineConfig,
     shops: RwLock<HashMap<ShopId, Arc<Slot>>>,
+    /// The highest inbox id whose batch the models reflect (for readiness checks and tests).
+    reflected: std::sync::atomic::AtomicI64,
 }
 
 /// Progress of a build, for progress bars.
@@ -46,11 +59,30 @@ impl Models {
         Self {
             config,
             shops: RwLock::new(HashMap::new()),
+            reflected: std::sync::atomic::AtomicI64::new(0),
         }
     }
 
     fn slot(&self, shop: ShopId) -> Option<Arc<Slot>> {
         self.shops.read().ok()?.get(&shop).cloned()
+    }
+
+    /// Records that every webhook up to `inbox_id` is reflected in the models.
+    pub fn mark_reflected(&self, inbox_id: i64) {
+        self.reflected
+            .fetch_max(inbox_id, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The highest inbox id the models reflect.
+    pub fn reflected(&self) -> i64 {
+        self.reflected.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Runs `f` on the shop's product cards; `None` when the shop has no model.
+    pub fn read_cards<R>(&self, shop: ShopId, f: impl FnOnce(&Cards) -> R) -> Option<R> {
+        let slot = self.slot(shop)?;
+        let guard = slot.cards.read().ok()?;
+        Some(f(&guard))
     }
 
     /// Runs `f` on the shop's model; `None` when the shop has no model.
@@ -111,9 +143,16 @@ impl Models {
         let slot = self.slot_or_insert(shop);
         let _writer = slot.writer.lock().await;
         let model = Self::build(pool, shop, self.config.clone(), |_| {}).await?;
+        let cards = Cards {
+            by_id: catalog::cards(pool, shop, None).await?,
+            currency: catalog::currency(pool, shop).await?,
+        };
         let stats = model.stats();
         if let Ok(mut current) = slot.model.write() {
             *current = model;
+        }
+        if let Ok(mut current) = slot.cards.write() {
+            *current = cards;
         }
         Ok(stats)
     }
@@ -146,6 +185,7 @@ impl Models {
             .or_insert_with(|| {
                 Arc::new(Slot {
                     model: RwLock::new(ShopModel::new(self.config.clone())),
+                    cards: RwLock::new(Cards::default()),
                     writer: tokio::sync::Mutex::new(()),
                 })
             })
@@ -171,12 +211,26 @@ impl Models {
             let slot = self.slot_or_insert(shop);
             let _writer = slot.writer.lock().await;
             let product_ids = touched.product_ids(shop);
-            let products = if product_ids.is_empty() {
-                Vec::new()
-            } else {
-                facts::products(pool, shop, Some(&product_ids)).await?
-            };
             let order_ids = touched.order_ids(shop);
+            let (products, cards) = if product_ids.is_empty() {
+                (Vec::new(), HashMap::new())
+            } else {
+                (
+                    facts::products(pool, shop, Some(&product_ids)).await?,
+                    catalog::cards(pool, shop, Some(&product_ids)).await?,
+                )
+            };
+            let needs_currency = !order_ids.is_empty()
+                && slot
+                    .cards
+                    .read()
+                    .map(|c| c.currency.is_empty())
+                    .unwrap_or(false);
+            let currency = if needs_currency {
+                Some(catalog::currency(pool, shop).await?)
+            } else {
+                None
+            };
             let mut orders = Vec::new();
             if !order_ids.is_empty() {
                 facts::orders(pool, shop, Some(&order_ids), |o| orders.push(o)).await?;
@@ -186,6 +240,18 @@ impl Models {
             } else {
                 None
             };
+            if !product_ids.is_empty() || currency.is_some() {
+                let mut current = slot.cards.write().unwrap_or_else(|e| e.into_inner());
+                for id in &product_ids {
+                    match cards.get(id) {
+                        Some(card) => current.by_id.insert(*id, card.clone()),
+                        None => current.by_id.remove(id),
+                    };
+                }
+                if let Some(currency) = currency {
+                    current.currency = currency;
+                }
+            }
             let mut model = slot.model.write().unwrap_or_else(|e| e.into_inner());
             for state in products {
                 apply_product(&mut model, state);

@@ -1,5 +1,6 @@
 //! Shopify's platform contracts: shop domains, signatures, ids and payload shapes.
 
+pub mod app_proxy;
 pub mod domain;
 pub mod ids;
 pub mod payloads;

@@ -174,11 +174,12 @@ pub struct ProductCard {
     pub compare_at_price: Option<Decimal>,
 }
 
-/// Cards for the given products (missing or deleted ones are absent).
+/// Cards for the given products, or all of the shop's when `ids` is `None` (missing or deleted
+/// ones are absent).
 pub async fn cards(
     pool: &sqlx::PgPool,
     shop: ShopId,
-    ids: &[i64],
+    ids: Option<&[i64]>,
 ) -> sqlx::Result<std::collections::HashMap<i64, ProductCard>> {
     let rows = sqlx::query!(
         r#"select p.product_id, p.title, p.handle, p.product_type, p.vendor, p.image_url,
@@ -190,9 +191,9 @@ pub async fn cards(
                    order by (v.inventory_policy = 'continue' or v.inventory_management is null
                              or coalesce(v.inventory_quantity, 0) > 0) desc, v.position, v.variant_id
                    limit 1) v on true
-            where p.shop_id = $1 and p.product_id = any($2) and not p.deleted"#,
+            where p.shop_id = $1 and ($2::int8[] is null or p.product_id = any($2)) and not p.deleted"#,
         shop.0,
-        ids
+        ids as Option<&[i64]>
     )
     .fetch_all(pool)
     .await?;
@@ -227,4 +228,15 @@ pub async fn exists(pool: &sqlx::PgPool, shop: ShopId, product_id: i64) -> sqlx:
     .fetch_optional(pool)
     .await?;
     Ok(found.is_some())
+}
+
+/// The currency the shop sells in, as seen on its latest order ("" before the first order).
+pub async fn currency(pool: &sqlx::PgPool, shop: ShopId) -> sqlx::Result<String> {
+    let currency = sqlx::query_scalar!(
+        r#"select currency from "order" where shop_id = $1 and currency <> '' order by created_at desc limit 1"#,
+        shop.0
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(currency.unwrap_or_default())
 }

@@ -13,6 +13,7 @@ pub mod privacy;
 pub mod rules;
 pub mod shop_cache;
 pub mod shops;
+pub mod widget_events;
 
 /// Internal id of a shop (the tenant key of every table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]

@@ -2,7 +2,7 @@
 //! migrated template, and a `TestApp` with one helper per endpoint.
 
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -134,6 +134,7 @@ pub fn test_settings() -> Settings {
 }
 
 pub struct TestApp {
+    pub state: shoprecs::app::AppState,
     pub address: String,
     pub pool: PgPool,
     pub database: String,
@@ -153,16 +154,34 @@ pub async fn spawn_app_with(settings: Settings, secrets: Secrets) -> TestApp {
 
 /// Starts the application on an existing database (for restart tests).
 pub async fn spawn_app_on(database: String, settings: Settings, secrets: Secrets) -> TestApp {
+    spawn_app_full(database, settings, secrets, Arc::new(chrono::Utc::now)).await
+}
+
+/// A fresh app whose clock reads `now` (unix seconds) forever.
+pub async fn spawn_app_at(now: i64, settings: Settings, secrets: Secrets) -> TestApp {
+    let database = fresh_database().await;
+    let fixed = chrono::DateTime::from_timestamp(now, 0).expect("valid time");
+    spawn_app_full(database, settings, secrets, Arc::new(move || fixed)).await
+}
+
+async fn spawn_app_full(
+    database: String,
+    settings: Settings,
+    secrets: Secrets,
+    clock: shoprecs::app::Clock,
+) -> TestApp {
     let pool = pool_for(&database).await;
-    let app = Application::build(settings, secrets, pool.clone())
+    let app = Application::build_with_clock(settings, secrets, pool.clone(), clock)
         .await
         .expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
     let (tx, rx) = oneshot::channel::<()>();
     let served = tokio::spawn(app.run_until(async move {
         let _ = rx.await;
     }));
     TestApp {
+        state,
         address,
         pool,
         database,
@@ -246,15 +265,17 @@ impl TestApp {
             .expect("send pixel events")
     }
 
-    /// Waits until the applier has handled every stored webhook.
+    /// Waits until the applier has handled every stored webhook and the models reflect them.
     pub async fn wait_applied(&self) {
         for _ in 0..400 {
-            let pending: i64 =
-                sqlx::query_scalar("select count(*) from webhook_inbox where status = 'pending'")
-                    .fetch_one(&self.pool)
-                    .await
-                    .expect("count pending");
-            if pending == 0 {
+            let (pending, last): (i64, Option<i64>) = sqlx::query_as(
+                "select count(*) filter (where status = 'pending'), max(inbox_id) from webhook_inbox",
+            )
+            .fetch_one(&self.pool)
+            .await
+            .expect("count pending");
+            // Applied rows are committed before the models are refreshed: wait for both.
+            if pending == 0 && self.state.models.reflected() >= last.unwrap_or(0) {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
@@ -373,4 +394,53 @@ pub fn ids(list: &Value) -> Vec<i64> {
         .as_array()
         .map(|a| a.iter().filter_map(|i| i["product_id"].as_i64()).collect())
         .unwrap_or_default()
+}
+
+impl TestApp {
+    /// Sends a storefront request through an emulated app proxy: Shopify's parameters are
+    /// appended and the query signed with the test secret, as Shopify does.
+    pub async fn proxy(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        params: &[(&str, &str)],
+        customer: Option<i64>,
+    ) -> reqwest::Response {
+        let query = proxy_query(
+            SECRET,
+            SHOP,
+            params,
+            customer,
+            chrono::Utc::now().timestamp(),
+        );
+        self.client
+            .request(method, self.url(&format!("{path}?{query}")))
+            .send()
+            .await
+            .expect("proxy request")
+    }
+}
+
+/// The query Shopify's app proxy forwards: the shopper's parameters, then `shop`,
+/// `logged_in_customer_id` (empty when anonymous), `path_prefix`, `timestamp`, `signature`.
+pub fn proxy_query(
+    secret: &str,
+    shop: &str,
+    params: &[(&str, &str)],
+    customer: Option<i64>,
+    timestamp: i64,
+) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params {
+        query.append_pair(k, v);
+    }
+    let customer = customer.map(|c| c.to_string()).unwrap_or_default();
+    query
+        .append_pair("shop", shop)
+        .append_pair("logged_in_customer_id", &customer)
+        .append_pair("path_prefix", "/apps/recs")
+        .append_pair("timestamp", &timestamp.to_string());
+    let unsigned = query.finish();
+    let signature = shoprecs::shopify::app_proxy::sign(secret, &unsigned).expect("sign");
+    format!("{unsigned}&signature={signature}")
 }

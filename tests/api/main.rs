@@ -7,6 +7,7 @@ mod health;
 mod import;
 mod pixel;
 mod privacy;
+mod proxy;
 mod recommendations;
 mod webhooks;
 mod webhooks_apply;

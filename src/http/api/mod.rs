@@ -3,7 +3,9 @@
 //! the key.
 
 mod recommendations;
+pub(crate) use recommendations::parse_ids;
 mod rules;
+mod stats;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -32,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/trending", get(recommendations::trending))
         .route("/api/v1/rules", get(rules::list).post(rules::create))
         .route("/api/v1/rules/{rule_id}", delete(rules::delete))
+        .route("/api/v1/stats/widgets", get(stats::widgets))
 }
 
 /// The shop an API key belongs to. A handler that takes it can only see that shop.

@@ -36,7 +36,7 @@ async fn respond(
     limit: usize,
 ) -> AppResult<Json<ListResponse>> {
     let now = state.now().timestamp();
-    let items = lists::serve(&state.pool, &state.models, shop, list, &context, limit, now).await?;
+    let (items, _currency) = lists::serve(&state.models, shop, list, &context, limit, now);
     Ok(Json(ListResponse { list, items }))
 }
 
@@ -60,7 +60,9 @@ pub async fn for_product(
         ));
     }
     let limit = limit(q.limit)?;
-    if !catalog::exists(&state.pool, shop, product_id).await? {
+    if !lists::has_product(&state.models, shop, product_id)
+        && !catalog::exists(&state.pool, shop, product_id).await?
+    {
         return Err(AppError::NotFound(format!(
             "product {product_id} not found"
         )));

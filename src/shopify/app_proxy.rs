@@ -1,0 +1,200 @@
+//! App-proxy signatures (SHOPIFY.md §3): the query string only, keys and values decoded,
+//! repeated keys' values joined with commas, `key=value` pairs sorted and concatenated with no
+//! separator, HMAC-SHA256 with the app secret, lowercase hex, compared in constant time.
+
+use std::collections::BTreeMap;
+
+use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::Sha256;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Parameters Shopify sets once; a repeated one is an attempt to confuse the verifier.
+const SINGLE_VALUE: &[&str] = &[
+    "shop",
+    "timestamp",
+    "signature",
+    "logged_in_customer_id",
+    "path_prefix",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProxyError {
+    #[error("missing app-proxy signature")]
+    MissingSignature,
+    #[error("the parameter `{0}` appears more than once")]
+    Repeated(String),
+    #[error("invalid app-proxy signature")]
+    BadSignature,
+    #[error("missing or invalid timestamp")]
+    BadTimestamp,
+    #[error("the request is {0} s away from now; at most {1} s are allowed")]
+    Stale(i64, i64),
+}
+
+/// A verified query: decoded parameters, repeated values joined with commas.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedQuery {
+    params: BTreeMap<String, String>,
+}
+
+impl VerifiedQuery {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.params.get(key).map(String::as_str)
+    }
+}
+
+fn grouped(raw_query: &str) -> Result<BTreeMap<String, Vec<String>>, ProxyError> {
+    let mut params: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (key, value) in form_urlencoded::parse(raw_query.as_bytes()) {
+        params
+            .entry(key.into_owned())
+            .or_default()
+            .push(value.into_owned());
+    }
+    for key in SINGLE_VALUE {
+        if params.get(*key).is_some_and(|v| v.len() > 1) {
+            return Err(ProxyError::Repeated((*key).to_owned()));
+        }
+    }
+    Ok(params)
+}
+
+/// The string Shopify signs: sorted `key=value` pairs (without `signature`), no separator.
+pub fn signed_string(raw_query: &str) -> Result<String, ProxyError> {
+    let params = grouped(raw_query)?;
+    let mut pairs: Vec<String> = params
+        .iter()
+        .filter(|(k, _)| k.as_str() != "signature")
+        .map(|(k, v)| format!("{k}={}", v.join(",")))
+        .collect();
+    pairs.sort();
+    Ok(pairs.concat())
+}
+
+/// Signs a query string the way Shopify's proxy does (tests and the demo's proxy emulator).
+pub fn sign(secret: &str, raw_query: &str) -> Result<String, ProxyError> {
+    let mut mac =
+        HmacSha256::new_from_slice(secret.as_bytes()).map_err(|_| ProxyError::BadSignature)?;
+    mac.update(signed_string(raw_query)?.as_bytes());
+    Ok(hex::encode(mac.finalize().into_bytes()))
+}
+
+/// Verifies the signature with any of `secrets` and the timestamp against `now` (unix
+/// seconds) within `max_age_secs` either way.
+pub fn verify<'a>(
+    secrets: impl IntoIterator<Item = &'a SecretString>,
+    raw_query: &str,
+    now: i64,
+    max_age_secs: i64,
+) -> Result<VerifiedQuery, ProxyError> {
+    let params = grouped(raw_query)?;
+    let signature = params
+        .get("signature")
+        .and_then(|v| v.first())
+        .ok_or(ProxyError::MissingSignature)?;
+    let expected = hex::decode(signature).map_err(|_| ProxyError::BadSignature)?;
+    let message = signed_string(raw_query)?;
+    let valid = secrets.into_iter().any(|secret| {
+        HmacSha256::new_from_slice(secret.expose_secret().as_bytes())
+            .map(|mut mac| {
+                mac.update(message.as_bytes());
+                mac.verify_slice(&expected).is_ok()
+            })
+            .unwrap_or(false)
+    });
+    if !valid {
+        return Err(ProxyError::BadSignature);
+    }
+    let timestamp: i64 = params
+        .get("timestamp")
+        .and_then(|v| v.first())
+        .and_then(|t| t.parse().ok())
+        .ok_or(ProxyError::BadTimestamp)?;
+    let skew = now - timestamp;
+    if skew.abs() > max_age_secs {
+        return Err(ProxyError::Stale(skew, max_age_secs));
+    }
+    Ok(VerifiedQuery {
+        params: params.into_iter().map(|(k, v)| (k, v.join(","))).collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str =
+        "shop=some-random-store.myshopify.com&path_prefix=%2Fapps%2Fmy-app&timestamp=1466106083";
+
+    #[test]
+    fn vector_a() {
+        assert_eq!(
+            signed_string(A).expect("parses"),
+            "path_prefix=/apps/my-appshop=some-random-store.myshopify.comtimestamp=1466106083"
+        );
+        assert_eq!(
+            sign("secret", A).expect("signs"),
+            "f5cd7233558b1c50102a6f33c0b63ad1e1072a2fc126cb58d4500f75223cefcd"
+        );
+        let query = format!(
+            "{A}&signature=f5cd7233558b1c50102a6f33c0b63ad1e1072a2fc126cb58d4500f75223cefcd"
+        );
+        let verified =
+            verify([&SecretString::from("secret")], &query, 1466106083, 90).expect("valid");
+        assert_eq!(verified.get("path_prefix"), Some("/apps/my-app"));
+    }
+
+    #[test]
+    fn vector_b_with_nested_and_valueless_keys() {
+        let query = format!("{A}&foo=bar&baz[1]&baz[2]=b&baz[c[0]]=whatup&baz[c[1]]=notmuch");
+        assert_eq!(
+            sign("secret", &query).expect("signs"),
+            "bbf3aa60e098f08919a2ea4c64a388414f164e6a117a63b03479ac7aa9464b4f"
+        );
+    }
+
+    #[test]
+    fn vector_c_multi_value() {
+        let query = "extra=1&extra=2&shop=some-shop.myshopify.com&logged_in_customer_id=1&path_prefix=%2Fapps%2Fawesome_reviews&timestamp=1317327555";
+        assert_eq!(
+            sign("hush", query).expect("signs"),
+            "5e2178f38200aed046f7944c03c410698b34595edb3968b0e3ab8d4db12f142f"
+        );
+        let signed = format!(
+            "{query}&signature=5e2178f38200aed046f7944c03c410698b34595edb3968b0e3ab8d4db12f142f"
+        );
+        let verified =
+            verify([&SecretString::from("hush")], &signed, 1317327555, 90).expect("valid");
+        assert_eq!(verified.get("extra"), Some("1,2"));
+    }
+
+    #[test]
+    fn tampering_repetition_and_staleness_are_refused() {
+        let secret = SecretString::from("secret");
+        let sig = sign("secret", A).expect("signs");
+        let tampered = format!(
+            "{}&signature={sig}",
+            A.replace("some-random-store", "other-store")
+        );
+        assert_eq!(
+            verify([&secret], &tampered, 1466106083, 90),
+            Err(ProxyError::BadSignature)
+        );
+        let repeated = format!("{A}&shop=evil.myshopify.com&signature={sig}");
+        assert_eq!(
+            verify([&secret], &repeated, 1466106083, 90),
+            Err(ProxyError::Repeated("shop".into()))
+        );
+        let ok = format!("{A}&signature={sig}");
+        assert_eq!(
+            verify([&secret], &ok, 1466106083 + 91, 90),
+            Err(ProxyError::Stale(91, 90))
+        );
+        assert_eq!(
+            verify([&secret], A, 1466106083, 90),
+            Err(ProxyError::MissingSignature)
+        );
+    }
+}
