@@ -111,6 +111,9 @@ pub(crate) struct Customers {
     buyers: Vec<u32>,
     /// ... of whom bought it in two or more orders.
     repeat_buyers: Vec<u32>,
+    /// Sums of `buyers` and `repeat_buyers` over all products: the shop's repeat share, the
+    /// prior for products with few buyers (near 0 for a furniture shop, high for groceries).
+    totals: [u64; 2],
     /// Repurchase intervals in hours → count, for the median "due" time.
     intervals: FxMap<Idx, BTreeMap<u32, u32>>,
 }
@@ -125,7 +128,14 @@ fn intervals_of(times: &[Ts]) -> impl Iterator<Item = u32> + '_ {
 }
 
 /// Moves product `p` between buyer classes (none / one order / repeat) for one customer.
-fn class_update(buyers: &mut Vec<u32>, repeat: &mut Vec<u32>, p: Idx, before: usize, after: usize) {
+fn class_update(
+    buyers: &mut Vec<u32>,
+    repeat: &mut Vec<u32>,
+    totals: &mut [u64; 2],
+    p: Idx,
+    before: usize,
+    after: usize,
+) {
     let i = p as usize;
     if buyers.len() <= i {
         buyers.resize(i + 1, 0);
@@ -136,6 +146,8 @@ fn class_update(buyers: &mut Vec<u32>, repeat: &mut Vec<u32>, p: Idx, before: us
     let (b1, r1) = class(after);
     buyers[i] = (buyers[i] + b1).saturating_sub(b0);
     repeat[i] = (repeat[i] + r1).saturating_sub(r0);
+    totals[0] = (totals[0] + u64::from(b1)).saturating_sub(u64::from(b0));
+    totals[1] = (totals[1] + u64::from(r1)).saturating_sub(u64::from(r0));
 }
 
 /// Adds `d` (±1) to the count of interval `h` of product `p`.
@@ -160,6 +172,7 @@ impl Customers {
         class_update(
             &mut self.buyers,
             &mut self.repeat_buyers,
+            &mut self.totals,
             p,
             before.len(),
             after.len(),
@@ -172,12 +185,28 @@ impl Customers {
         }
     }
 
-    /// Is `p` bought repeatedly by a large enough share of its buyers?
-    pub(crate) fn is_consumable(&self, p: Idx, min_share: f64, min_buyers: u32) -> bool {
+    /// Share of (customer, product) purchases that the customer repeated in another order.
+    pub(crate) fn shop_repeat_share(&self) -> f64 {
+        if self.totals[0] > 0 {
+            self.totals[1] as f64 / self.totals[0] as f64
+        } else {
+            0.0
+        }
+    }
+
+    /// Prior chance that a buyer of `p` buys it again: the share of its buyers who bought it
+    /// in two or more orders, shrunk towards the shop's share by `min_buyers` pseudo-buyers.
+    /// 0 for a product with enough buyers (`min_buyers`) of whom fewer than `min_share` came
+    /// back: a sofa is not shown again to someone who bought it once.
+    pub(crate) fn repeat_prior(&self, p: Idx, min_share: f64, min_buyers: u32) -> f64 {
         let i = p as usize;
-        let buyers = self.buyers.get(i).copied().unwrap_or(0);
-        let repeat = self.repeat_buyers.get(i).copied().unwrap_or(0);
-        buyers > 0 && buyers >= min_buyers && f64::from(repeat) >= min_share * f64::from(buyers)
+        let buyers = f64::from(self.buyers.get(i).copied().unwrap_or(0));
+        let repeat = f64::from(self.repeat_buyers.get(i).copied().unwrap_or(0));
+        if buyers > 0.0 && buyers >= f64::from(min_buyers) && repeat < min_share * buyers {
+            return 0.0;
+        }
+        let s = f64::from(min_buyers.max(1));
+        (repeat + s * self.shop_repeat_share()) / (buyers + s)
     }
 
     /// Median time between two purchases of `p` by the same customer, in seconds.
@@ -237,6 +266,7 @@ impl ShopModel {
             profiles,
             buyers,
             repeat_buyers,
+            totals,
             intervals,
         } = &mut self.customers;
         let profile = profiles.entry(c).or_default();
@@ -276,7 +306,7 @@ impl ShopModel {
             if after == 0 {
                 profile.purchases.remove(&p);
             }
-            class_update(buyers, repeat_buyers, p, before, after);
+            class_update(buyers, repeat_buyers, totals, p, before, after);
             let at = o.at;
             let changes = [
                 (prev, next, edits[0]),

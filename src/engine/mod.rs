@@ -180,7 +180,8 @@ impl ShopModel {
     /// shedding the drift that incremental maintenance allows (see `neighbours`). O(pairs):
     /// the server may call it off-peak, e.g. nightly; full rebuilds and rebases already do.
     pub fn refresh_neighbour_lists(&mut self) {
-        let r = Ranker::new(&self.pop.inv_pow, self.min_pair_support(), &self.catalog);
+        let r = Ranker::new(&self.pop.inv_pow, self.list_pair_support(), &self.catalog)
+            .with_prior(self.cfg.pair_support_prior);
         self.bought.rebuild_lists(&r);
         let min = self.min_view_support();
         let co = &mut self.browse.co;
@@ -188,9 +189,19 @@ impl ShopModel {
             .rebuild_lists(&Ranker::new(&co.inv_pow, min, &self.catalog));
     }
 
-    /// Co-purchase support floor (at least one order).
+    /// Co-purchase support floor of product pages (at least one order).
     fn min_pair_support(&self) -> u32 {
         self.cfg.min_pair_support.max(1)
+    }
+
+    /// Co-purchase support floor of lists merged over several anchors (cart, "for you").
+    fn merged_pair_support(&self) -> u32 {
+        self.cfg.min_pair_support_merged.max(1)
+    }
+
+    /// Co-purchase support floor of the neighbour lists: the lowest any query uses.
+    fn list_pair_support(&self) -> u32 {
+        self.min_pair_support().min(self.merged_pair_support())
     }
 
     /// Co-view support floor (at least one session).

@@ -3,7 +3,7 @@
 //!
 //! A product with more than `SCAN_MAX` neighbours keeps a list of at most `LIST_LEN`
 //! candidates with their pair count and weight; queries score only those. The list is the
-//! exact top `LIST_LEN` by similarity `w(a,b) · w(b)^-α` when (re)built, then maintained on
+//! exact top `LIST_LEN` by similarity `w(a,b) · w(b)^-α · n/(n+prior)` when (re)built, then maintained on
 //! every change of a pair `(a,b)`: the cached count and weight of `b` are updated (so they are
 //! always exact: a pair only changes through such a touch), and a newcomer `b` enters if it
 //! beats the weakest member, both scored with the *current* normalisers.
@@ -41,16 +41,37 @@ const PROBES: usize = 4;
 /// touches of the anchor.
 const RESCAN_SHARE: usize = 8;
 
-/// How a table's candidates are ranked: the normaliser `w(b)^-α` and the support floor.
+/// How a table's candidates are ranked: the normaliser `w(b)^-α`, the support shrinkage
+/// `n / (n + prior)` and the support floor.
 pub(crate) struct Ranker<'a> {
     inv: &'a [f64],
     min: u32,
+    prior: f64,
     cat: &'a Catalog,
+}
+
+/// Shrinkage of a similarity measured on `n` shared orders (sessions) towards 0: with
+/// `prior` = 1, a pair seen once counts half, twice two thirds, ten times 91%.
+#[inline]
+pub(crate) fn shrink(n: u32, prior: f64) -> f64 {
+    let n = f64::from(n);
+    n / (n + prior)
 }
 
 impl<'a> Ranker<'a> {
     pub(crate) fn new(inv: &'a [f64], min: u32, cat: &'a Catalog) -> Self {
-        Self { inv, min, cat }
+        Self {
+            inv,
+            min,
+            prior: 0.0,
+            cat,
+        }
+    }
+
+    /// The same with support shrinkage (`shrink`).
+    pub(crate) fn with_prior(mut self, prior: f64) -> Self {
+        self.prior = prior;
+        self
     }
 
     fn eligible(&self, b: Idx, c: &Cell) -> Option<Entry> {
@@ -63,7 +84,7 @@ impl<'a> Ranker<'a> {
 
     /// Ranking key of a member now (the anchor's own factor is common to all, left out).
     fn key(&self, e: &Entry) -> u64 {
-        rank_key(e.w * self.inv.get(e.b as usize).copied().unwrap_or(0.0))
+        rank_key(e.w * self.inv.get(e.b as usize).copied().unwrap_or(0.0) * shrink(e.n, self.prior))
     }
 
     /// Is `x` ranked before `y`? Ties go to the lower product id, like shelves.

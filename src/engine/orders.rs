@@ -76,7 +76,8 @@ impl ShopModel {
             self.upsert_order(o);
         }
         self.pop.set_deferred(&self.catalog, false);
-        let r = Ranker::new(&self.pop.inv_pow, self.min_pair_support(), &self.catalog);
+        let r = Ranker::new(&self.pop.inv_pow, self.list_pair_support(), &self.catalog)
+            .with_prior(self.cfg.pair_support_prior);
         self.bought.end_bulk(&r);
     }
 
@@ -159,7 +160,8 @@ impl ShopModel {
         }
         // Basket-level co-occurrence: quantity does not matter, presence does. Lists are
         // touched after the lines above so candidates are ranked with their new popularity.
-        let r = Ranker::new(&self.pop.inv_pow, self.min_pair_support(), &self.catalog);
+        let r = Ranker::new(&self.pop.inv_pow, self.list_pair_support(), &self.catalog)
+            .with_prior(self.cfg.pair_support_prior);
         for (i, &(a, _)) in o.lines.iter().enumerate() {
             for &(b, _) in &o.lines[i + 1..] {
                 if add {

@@ -2,6 +2,7 @@
 //! list is never empty while the shop has a recommendable product.
 
 use super::catalog::{normalise_tag, Group, Idx};
+use super::customers::Profile;
 use super::hash::FxMap;
 use super::rank::{cmp_ranked, rank_key};
 use super::reason::{Reason, Recommendation};
@@ -18,6 +19,11 @@ const CART_WEIGHT: f64 = 2.0;
 const VIEW_WEIGHT: f64 = 1.0;
 /// Co-views count less than co-purchases when both feed one list.
 const VIEW_PAIR_WEIGHT: f64 = 0.5;
+/// Share of its usual repurchase interval after which a past purchase is half due: the due
+/// factor is `r² / (DUE_HALF² + r²)` for `r` = time since the last purchase / interval, so
+/// coffee bought yesterday on a monthly rhythm is not offered again, while on grocery data,
+/// where an item is bought in most orders whatever the gap, it costs little.
+const DUE_HALF: f64 = 0.2;
 
 impl ShopModel {
     /// "Frequently bought together" for a product page. Fallbacks: also viewed, bestsellers of
@@ -52,7 +58,7 @@ impl ShopModel {
                 kind: AnchorKind::Context,
             }];
             for kind in order {
-                self.push_neighbours(&mut shelf, &anchor, &[(kind, 1.0)]);
+                self.push_neighbours(&mut shelf, &anchor, &[(kind, 1.0)], false);
             }
             self.push_type_bestsellers(&mut shelf, &[self.catalog.meta(a).product_type], now);
         }
@@ -78,8 +84,8 @@ impl ShopModel {
                 kind: AnchorKind::Context,
             })
             .collect();
-        self.push_neighbours(&mut shelf, &anchors, &[(PairKind::Bought, 1.0)]);
-        self.push_neighbours(&mut shelf, &anchors, &[(PairKind::Viewed, 1.0)]);
+        self.push_neighbours(&mut shelf, &anchors, &[(PairKind::Bought, 1.0)], true);
+        self.push_neighbours(&mut shelf, &anchors, &[(PairKind::Viewed, 1.0)], true);
         let mut types: Vec<u32> = Vec::new();
         for a in &anchors {
             let t = self.catalog.meta(a.idx).product_type;
@@ -202,7 +208,20 @@ impl ShopModel {
         });
         anchors.truncate(MAX_ANCHORS);
 
-        self.push_buy_again(&mut shelf, &last_bought, now);
+        // Buy again first, then discovery, which never shows something they bought. Bought
+        // products that are not candidates (a sofa, coffee bought yesterday) stay hidden.
+        // Measured on grocery data, a discovery item is bought far less often (under 1%) than
+        // the buy-again floor (`repeat_purchase_min_chance`), so the floor is the exchange
+        // rate between the two: no interleaving, and a shop without repeat buying gets a list
+        // of discovery alone.
+        if let Some(p) = profile {
+            for c in self.buy_again(p, now) {
+                let days = u32::try_from(c.elapsed / 86_400).unwrap_or(u32::MAX);
+                shelf.push(c.idx, c.chance, || Reason::BuyAgain {
+                    last_bought_days_ago: days,
+                });
+            }
+        }
         for &i in last_bought.keys() {
             shelf.block(i);
         }
@@ -213,6 +232,7 @@ impl ShopModel {
                 (PairKind::Bought, 1.0),
                 (PairKind::Viewed, VIEW_PAIR_WEIGHT),
             ],
+            true,
         );
         let mut by_type: FxMap<u32, f64> = FxMap::default();
         for a in &anchors {
@@ -229,33 +249,86 @@ impl ShopModel {
         self.finish_with_bestsellers(shelf, now)
     }
 
-    /// Consumables whose median repurchase interval has elapsed since the customer's last
-    /// purchase, most overdue first.
-    fn push_buy_again(&self, shelf: &mut Shelf, last_bought: &FxMap<Idx, Ts>, now: Ts) {
+    /// The customer's past products that they are likely to buy again, best first: the chance
+    /// that their next order contains the product, estimated from how many of their orders
+    /// since they first bought it contain it again (recency-weighted with the profile
+    /// half-life) with the product's repeat prior (`Customers::repeat_prior`) as one
+    /// pseudo-order, times a "due" factor (`DUE_HALF`; the usual interval is their own mean,
+    /// else the shop's median). A staple bought in most orders comes first, a product bought
+    /// once and ignored in many orders since fades. Products below
+    /// `repeat_purchase_min_chance` are left out.
+    fn buy_again(&self, p: &Profile, now: Ts) -> Vec<Again> {
+        let rate = self.rates.profile;
+        let w = |at: Ts| (-(rate * now.saturating_sub(at).max(0) as f64)).exp();
+        let mut times: Vec<Ts> = p
+            .orders
+            .iter()
+            .filter_map(|id| self.orders.map.get(id).map(|o| o.at))
+            .collect();
+        times.sort_unstable();
+        // after[j]: weight of the orders from the j-th on.
+        let mut after = vec![0.0; times.len() + 1];
+        for j in (0..times.len()).rev() {
+            after[j] = after[j + 1] + w(times[j]);
+        }
+        let (min_share, min_buyers) = (
+            self.cfg.repeat_purchase_min_share,
+            self.cfg.repeat_purchase_min_buyers,
+        );
         let cat = &self.catalog;
-        let mut due: Vec<(f64, Idx, i64)> = Vec::new();
-        for (&i, &last) in last_bought {
-            if !self.customers.is_consumable(
-                i,
-                self.cfg.repeat_purchase_min_share,
-                self.cfg.repeat_purchase_min_buyers,
-            ) {
-                continue;
-            }
-            let Some(median) = self.customers.median_interval_secs(i) else {
+        let mut out: Vec<Again> = Vec::new();
+        for (&i, t) in &p.purchases {
+            let t = t.as_slice();
+            let (Some(&first), Some(&last)) = (t.first(), t.last()) else {
                 continue;
             };
-            let elapsed = now.saturating_sub(last);
-            if elapsed >= median {
-                due.push((elapsed as f64 / median as f64, i, elapsed));
+            if !cat.is_recommendable(i) {
+                continue;
+            }
+            let prior = self.customers.repeat_prior(i, min_share, min_buyers);
+            if t.len() < 2 && prior <= 0.0 {
+                continue;
+            }
+            let since = after[times.partition_point(|&x| x <= first)];
+            let again: f64 = t[1..].iter().map(|&x| w(x)).sum();
+            let chance = (again + prior) / (since + 1.0);
+            let usual = if t.len() >= 2 {
+                Some((last - first) / (t.len() as i64 - 1))
+            } else {
+                self.customers.median_interval_secs(i)
+            };
+            let elapsed = now.saturating_sub(last).max(0);
+            let due = usual.map_or(1.0, |u| {
+                let r = elapsed as f64 / u.max(3600) as f64;
+                r * r / (DUE_HALF * DUE_HALF + r * r)
+            });
+            let score = chance * due;
+            if score >= self.cfg.repeat_purchase_min_chance {
+                out.push(Again {
+                    idx: i,
+                    chance: score,
+                    elapsed,
+                });
             }
         }
-        due.sort_by(|a, b| cmp_ranked(rank_key(a.0), cat.id(a.1), rank_key(b.0), cat.id(b.1)));
-        for (ratio, i, elapsed) in due {
-            let days = u32::try_from(elapsed / 86_400).unwrap_or(u32::MAX);
-            shelf.push(i, ratio, || Reason::BuyAgain {
-                last_bought_days_ago: days,
-            });
-        }
+        out.sort_by(|a, b| {
+            cmp_ranked(
+                rank_key(a.chance),
+                cat.id(a.idx),
+                rank_key(b.chance),
+                cat.id(b.idx),
+            )
+        });
+        out
     }
+}
+
+/// A buy-again candidate.
+#[derive(Clone, Copy)]
+struct Again {
+    idx: Idx,
+    /// Estimated chance that the next order contains it, times the due factor.
+    chance: f64,
+    /// Seconds since the customer last bought it.
+    elapsed: i64,
 }

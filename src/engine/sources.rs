@@ -3,6 +3,7 @@
 use super::catalog::{Group, Idx};
 use std::cell::RefCell;
 
+use super::neighbours::shrink;
 use super::pairs::PairTable;
 use super::rank::{rank_key, TopK};
 use super::reason::Reason;
@@ -33,6 +34,15 @@ pub(crate) struct Anchor {
     pub(crate) idx: Idx,
     pub(crate) weight: f64,
     pub(crate) kind: AnchorKind,
+}
+
+/// One co-occurrence table as a query reads it.
+struct PairView<'a> {
+    table: &'a PairTable,
+    base: &'a [f64],
+    inv: &'a [f64],
+    min: u32,
+    prior: f64,
 }
 
 /// Running sum for one candidate over several anchors, remembering the strongest one as the
@@ -82,20 +92,28 @@ thread_local! {
 }
 
 impl ShopModel {
-    fn pair_view(&self, kind: PairKind) -> (&PairTable, &[f64], &[f64], u32) {
+    /// A table with its popularity bases, normalisers, support floor (`merged`: for a list
+    /// summed over several anchors) and support shrinkage prior.
+    fn pair_view(&self, kind: PairKind, merged: bool) -> PairView<'_> {
         match kind {
-            PairKind::Bought => (
-                &self.bought,
-                &self.pop.basket,
-                &self.pop.inv_pow,
-                self.min_pair_support(),
-            ),
-            PairKind::Viewed => (
-                &self.browse.co.table,
-                &self.browse.co.session_w,
-                &self.browse.co.inv_pow,
-                self.min_view_support(),
-            ),
+            PairKind::Bought => PairView {
+                table: &self.bought,
+                base: &self.pop.basket,
+                inv: &self.pop.inv_pow,
+                min: if merged {
+                    self.merged_pair_support()
+                } else {
+                    self.min_pair_support()
+                },
+                prior: self.cfg.pair_support_prior,
+            },
+            PairKind::Viewed => PairView {
+                table: &self.browse.co.table,
+                base: &self.browse.co.session_w,
+                inv: &self.browse.co.inv_pow,
+                min: self.min_view_support(),
+                prior: 0.0,
+            },
         }
     }
 
@@ -137,12 +155,14 @@ impl ShopModel {
     }
 
     /// Fills the shelf with the best neighbours of `anchors` summed over the given tables
-    /// (each with a weight). Pairs below the support floor are ignored.
+    /// (each with a weight). Pairs below the support floor (`merged`: the floor of lists
+    /// that merge several anchors' neighbours) are ignored.
     pub(crate) fn push_neighbours(
         &self,
         shelf: &mut Shelf,
         anchors: &[Anchor],
         kinds: &[(PairKind, f64)],
+        merged: bool,
     ) {
         if shelf.is_full() || anchors.is_empty() || kinds.is_empty() {
             return;
@@ -151,11 +171,11 @@ impl ShopModel {
         let mut top = TopK::new(shelf.remaining());
         if let ([a], [(kind, kw)]) = (anchors, kinds) {
             // Product page: stream straight into the top-k, no accumulation map.
-            let (table, base, inv, min) = self.pair_view(*kind);
-            let f = a.weight * kw * self.anchor_factor(base, a.idx);
-            table.for_each_candidate(a.idx, |b, n, w| {
-                if n >= min && shelf.allows(b) {
-                    top.push(b, cat.id(b), w * inv[b as usize] * f);
+            let v = self.pair_view(*kind, merged);
+            let f = a.weight * kw * self.anchor_factor(v.base, a.idx);
+            v.table.for_each_candidate(a.idx, |b, n, w| {
+                if n >= v.min && shelf.allows(b) {
+                    top.push(b, cat.id(b), w * v.inv[b as usize] * f * shrink(n, v.prior));
                 }
             });
             for r in top.into_sorted() {
@@ -171,14 +191,14 @@ impl ShopModel {
             sc.begin(cat.len());
             let generation = sc.generation;
             for &(kind, kw) in kinds {
-                let (table, base, inv, min) = self.pair_view(kind);
+                let v = self.pair_view(kind, merged);
                 for (ai, a) in anchors.iter().enumerate() {
-                    let f = a.weight * kw * self.anchor_factor(base, a.idx);
-                    table.for_each_candidate(a.idx, |b, n, w| {
-                        if n < min || !shelf.allows(b) {
+                    let f = a.weight * kw * self.anchor_factor(v.base, a.idx);
+                    v.table.for_each_candidate(a.idx, |b, n, w| {
+                        if n < v.min || !shelf.allows(b) {
                             return;
                         }
-                        let c = w * inv[b as usize] * f;
+                        let c = w * v.inv[b as usize] * f * shrink(n, v.prior);
                         let i = b as usize;
                         if sc.stamp[i] != generation {
                             sc.stamp[i] = generation;
@@ -277,8 +297,10 @@ impl ShopModel {
 impl ShopModel {
     /// Co-purchase similarity of `b` on anchor `a`'s list (0 when below support or unknown).
     pub(crate) fn pair_similarity(&self, a: &Anchor, b: Idx) -> f64 {
-        let (table, base, inv, _) = self.pair_view(PairKind::Bought);
-        let w = table.get(a.idx, b).map_or(0.0, |x| x.1);
-        w * inv.get(b as usize).copied().unwrap_or(0.0) * self.anchor_factor(base, a.idx)
+        let v = self.pair_view(PairKind::Bought, false);
+        let (n, w) = v.table.get(a.idx, b).unwrap_or((0, 0.0));
+        w * v.inv.get(b as usize).copied().unwrap_or(0.0)
+            * self.anchor_factor(v.base, a.idx)
+            * shrink(n, v.prior)
     }
 }

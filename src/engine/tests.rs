@@ -106,6 +106,46 @@ fn min_support_hides_accidental_pairs() {
 }
 
 #[test]
+fn carts_use_single_pairs_but_rank_them_below_repeated_ones() {
+    let mut m = shop(&[(1, "A", ""), (2, "B", ""), (3, "C", ""), (4, "D", "")]);
+    // 2 is rare and met 1 once: without shrinkage its cosine beats popular 3, met twice.
+    m.upsert_order(order(1, None, NOW, &[(1, 1), (2, 1)]));
+    m.upsert_order(order(2, None, NOW, &[(1, 1), (3, 1)]));
+    m.upsert_order(order(3, None, NOW, &[(1, 1), (3, 1)]));
+    for id in 4..14 {
+        m.upsert_order(order(id, None, NOW, &[(3, 1), (4, 1)]));
+    }
+    let cart = m.for_cart(&[1], 3, NOW);
+    assert_eq!(ids(&cart)[..2], [3, 2]);
+    assert!(cart[..2]
+        .iter()
+        .all(|r| matches!(r.reason, Reason::BoughtTogether { .. })));
+    // The product page stays conservative: one shared order is not "bought together".
+    let page = m.bought_together(1, 3, NOW);
+    assert_eq!(page[0].product_id, 3);
+    assert!(page
+        .iter()
+        .all(|r| r.product_id != 2 || !matches!(r.reason, Reason::BoughtTogether { .. })));
+    let unshrunk = {
+        let mut m2 = ShopModel::new(EngineConfig {
+            pair_support_prior: 0.0,
+            ..EngineConfig::default()
+        });
+        for p in 1..=4 {
+            m2.upsert_product(product(p, "X", ""));
+        }
+        m2.upsert_order(order(1, None, NOW, &[(1, 1), (2, 1)]));
+        m2.upsert_order(order(2, None, NOW, &[(1, 1), (3, 1)]));
+        m2.upsert_order(order(3, None, NOW, &[(1, 1), (3, 1)]));
+        for id in 4..14 {
+            m2.upsert_order(order(id, None, NOW, &[(3, 1), (4, 1)]));
+        }
+        ids(&m2.for_cart(&[1], 3, NOW))
+    };
+    assert_eq!(unshrunk[..2], [2, 3], "the case needs shrinkage");
+}
+
+#[test]
 fn popularity_exponent_stops_bestsellers_dominating() {
     let build = |alpha: f64| {
         let cfg = EngineConfig {
@@ -238,6 +278,46 @@ fn consumables_come_back_when_due_durables_never() {
     m.upsert_order(order(99, Some(5), NOW - DAY, &[(10, 1)]));
     let recs = m.for_customer(Some(5), None, 3, NOW);
     assert!(!ids(&recs).contains(&10));
+}
+
+#[test]
+fn buy_again_follows_the_customers_own_repeats() {
+    let mut m = shop(&[
+        (10, "Milk", "Dairy"),
+        (11, "Candle", "Home"),
+        (12, "Jam", "Pantry"),
+        (13, "Vase", "Home"),
+    ]);
+    // Candles are bought once by most buyers: a durable for the shop.
+    for c in 1..=4 {
+        m.upsert_order(order(c, Some(c), NOW - 200 * DAY, &[(11, 1), (13, 1)]));
+    }
+    // Customer 9 buys milk weekly, jam once at the start, and candles twice (their habit).
+    for k in 0..6 {
+        let mut lines = vec![(10, 1)];
+        if k == 0 {
+            lines.push((12, 1));
+        }
+        if k == 0 || k == 3 {
+            lines.push((11, 1));
+        }
+        m.upsert_order(order(100 + k, Some(9), NOW - (6 - k) * 7 * DAY, &lines));
+    }
+    let recs = m.for_customer(Some(9), None, 4, NOW);
+    assert_eq!(ids(&recs)[..2], [10, 11], "{recs:?}");
+    assert_eq!(
+        recs[0].reason.text(),
+        "Buy again: you last bought this 7 days ago"
+    );
+    assert!(recs[0].score > recs[1].score);
+    // Jam, bought once and skipped in five orders since, is neither buy-again nor discovery.
+    assert!(!ids(&recs).contains(&12));
+    // A candle buyer who did not come back for one is not shown it again, but gets discovery.
+    let recs = m.for_customer(Some(1), None, 2, NOW);
+    assert!(!ids(&recs).contains(&11) && !ids(&recs).contains(&13));
+    assert!(recs
+        .iter()
+        .all(|r| !matches!(r.reason, Reason::BuyAgain { .. })));
 }
 
 #[test]

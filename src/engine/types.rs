@@ -18,19 +18,32 @@ pub struct EngineConfig {
     pub pair_half_life_days: f64,
     /// Half-life of the short window that trending compares against the bestseller window.
     pub trending_short_half_life_days: f64,
-    /// Orders a pair must share before it is shown, so one accidental basket shows nothing.
+    /// Orders a pair must share before it is shown on a product page ("bought together"),
+    /// so one accidental basket shows nothing there.
     pub min_pair_support: u32,
+    /// The same floor for lists that sum the neighbours of several products (cart, "for
+    /// you"): there a pair seen once is weak evidence among others, not the whole claim.
+    pub min_pair_support_merged: u32,
+    /// Pseudo-orders that shrink a co-purchase similarity seen in `n` orders by
+    /// `n / (n + prior)`: single accidental pairs rank low instead of being hidden or, being
+    /// between rare products (high cosine), shown first. 0 turns shrinkage off.
+    pub pair_support_prior: f64,
     /// Exponent `α` of the asymmetric cosine `w(a,b) / (w(a)^(1-α) · w(b)^α)`: 0 ranks by raw
     /// co-occurrence (bestsellers everywhere); larger values discount popular candidates,
     /// moving towards lift. 0.5 is the classic cosine.
     pub pair_popularity_exponent: f64,
     /// A browsing session ends after this many seconds without an event.
     pub session_gap_secs: i64,
-    /// Share of a product's buyers who bought it in two or more orders that makes it a
-    /// consumable (shown again as "buy again" when it is due).
+    /// Share of a product's buyers who bought it in two or more orders below which it is a
+    /// durable good once it has `repeat_purchase_min_buyers` buyers: never "buy again" for a
+    /// customer who bought it once (their own repeats still count).
     pub repeat_purchase_min_share: f64,
-    /// Buyers a product needs before its repeat share is trusted.
+    /// Buyers a product needs before its repeat share is trusted; also the pseudo-buyers
+    /// (at the shop's repeat share) that smooth the share of products with few buyers.
     pub repeat_purchase_min_buyers: u32,
+    /// Estimated chance (that the customer's next order contains it, times how due it is)
+    /// below which a past purchase is not shown as "buy again" (and not shown at all).
+    pub repeat_purchase_min_chance: f64,
     /// Half-life of co-view weights, in days.
     pub view_half_life_days: f64,
     /// Sessions a co-view pair must share before it is shown.
@@ -56,10 +69,13 @@ impl Default for EngineConfig {
             pair_half_life_days: 180.0,
             trending_short_half_life_days: 3.0,
             min_pair_support: 2,
-            pair_popularity_exponent: 0.5,
+            min_pair_support_merged: 1,
+            pair_support_prior: 1.0,
+            pair_popularity_exponent: 0.3,
             session_gap_secs: 1800,
             repeat_purchase_min_share: 0.3,
             repeat_purchase_min_buyers: 3,
+            repeat_purchase_min_chance: 0.1,
             view_half_life_days: 30.0,
             min_view_support: 2,
             profile_half_life_days: 60.0,
@@ -92,6 +108,12 @@ impl EngineConfig {
         self.pair_popularity_exponent = self.pair_popularity_exponent.clamp(0.0, 1.0);
         if !self.repeat_purchase_min_share.is_finite() {
             self.repeat_purchase_min_share = d.repeat_purchase_min_share;
+        }
+        if !(self.pair_support_prior.is_finite() && self.pair_support_prior >= 0.0) {
+            self.pair_support_prior = d.pair_support_prior;
+        }
+        if !self.repeat_purchase_min_chance.is_finite() {
+            self.repeat_purchase_min_chance = d.repeat_purchase_min_chance;
         }
         if !self.trending_min_recent.is_finite() {
             self.trending_min_recent = d.trending_min_recent;

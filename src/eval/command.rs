@@ -58,8 +58,11 @@ pub fn engine_config(overrides: &[String]) -> anyhow::Result<EngineConfig> {
             "pair_half_life_days" => c.pair_half_life_days = f()?,
             "min_pair_support" => c.min_pair_support = u()?,
             "pair_popularity_exponent" => c.pair_popularity_exponent = f()?,
+            "min_pair_support_merged" => c.min_pair_support_merged = u()?,
+            "pair_support_prior" => c.pair_support_prior = f()?,
             "repeat_purchase_min_share" => c.repeat_purchase_min_share = f()?,
             "repeat_purchase_min_buyers" => c.repeat_purchase_min_buyers = u()?,
+            "repeat_purchase_min_chance" => c.repeat_purchase_min_chance = f()?,
             "profile_half_life_days" => c.profile_half_life_days = f()?,
             other => anyhow::bail!("--engine: unknown or unsupported setting {other}"),
         }
