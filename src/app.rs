@@ -30,6 +30,7 @@ pub struct AppInner {
     pub shops: ShopCache,
     pub pixel_limiter: Arc<PixelLimiter>,
     pub models: Arc<Models>,
+    pub inbox_writer: crate::ingest::writer::InboxWriter,
     pub clock: Clock,
 }
 
@@ -59,6 +60,7 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     applier: Applier,
+    extra: Option<axum::Router>,
 }
 
 impl Application {
@@ -92,6 +94,7 @@ impl Application {
             pixel_limiter: PixelLimiter::new(&settings.pixel),
             applier: applier.handle(),
             shops: ShopCache::default(),
+            inbox_writer: crate::ingest::writer::InboxWriter::start(pool.clone()),
             models,
             clock,
             pool,
@@ -102,6 +105,7 @@ impl Application {
             listener,
             state,
             applier,
+            extra: None,
         })
     }
 
@@ -119,6 +123,12 @@ impl Application {
         self.state.clone()
     }
 
+    /// Serves these routes too (the demo storefront).
+    pub fn with_routes(mut self, routes: axum::Router) -> Self {
+        self.extra = Some(routes);
+        self
+    }
+
     /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests finish
     /// (up to the grace period), and applies whatever is still in the inbox.
     pub async fn run_until(
@@ -129,7 +139,10 @@ impl Application {
         let applier = self.applier.spawn(stop_rx.clone());
         let housekeeping = spawn_housekeeping(self.state.clone(), stop_rx.clone());
         let rebuilds = spawn_rebuild_listener(self.state.clone(), stop_rx);
-        let router = crate::http::router(self.state.clone());
+        let mut router = crate::http::router(self.state.clone());
+        if let Some(extra) = self.extra {
+            router = router.merge(extra);
+        }
         let grace = Duration::from_secs(self.state.settings.server.shutdown_grace_secs);
         let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
         let server = axum::serve(self.listener, router).with_graceful_shutdown(async move {

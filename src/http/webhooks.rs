@@ -9,8 +9,8 @@ use sha2::{Digest, Sha256};
 
 use super::error::{AppError, AppResult};
 use crate::app::AppState;
+use crate::ingest::writer::PendingRow;
 use crate::shopify::{webhook_hmac, ShopDomain};
-use crate::store::inbox::{self, NewWebhook};
 
 /// The two header families Shopify signs webhooks with: `X-Shopify-*` and the newer
 /// prefix-less lower-case `shopify-*`. The family is chosen by which HMAC header is present.
@@ -110,21 +110,22 @@ async fn store(state: &AppState, headers: &HeaderMap, body: &[u8]) -> AppResult<
         .triggered_at
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.with_timezone(&Utc));
-    let hook = NewWebhook {
-        dedupe_key,
-        topic,
-        webhook_id: h.webhook_id,
-        api_version: h.api_version,
+    let row = |shop_id| PendingRow {
+        shop: shop_id,
+        dedupe_key: dedupe_key.to_owned(),
+        topic: topic.to_owned(),
+        webhook_id: h.webhook_id.map(str::to_owned),
+        api_version: h.api_version.map(str::to_owned),
         triggered_at,
-        body,
+        body: body.to_vec(),
     };
     let shop_id = state.shops.resolve_or_create(&state.pool, &shop).await?;
-    let fresh = match inbox::insert(&state.pool, shop_id, &hook).await {
+    let fresh = match state.inbox_writer.write(row(shop_id)).await {
         // The cached shop was deleted meanwhile (shop/redact): resolve again, once.
         Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("23503") => {
             state.shops.forget(&shop);
             let shop_id = state.shops.resolve_or_create(&state.pool, &shop).await?;
-            inbox::insert(&state.pool, shop_id, &hook).await?
+            state.inbox_writer.write(row(shop_id)).await?
         }
         other => other?,
     };

@@ -12,6 +12,7 @@ pub mod orders;
 mod privacy;
 pub mod topic;
 pub mod worker;
+pub mod writer;
 
 pub use apply::{apply, order_state, ApplyError};
 pub use worker::{Applier, ApplierHandle};

@@ -1,0 +1,122 @@
+//! Group commit for the webhook inbox. Concurrent webhook requests hand their row to one of a
+//! few writer tasks, which insert everything waiting in one statement and one commit, then
+//! answer each request. A request is still acknowledged only after its row is committed; the
+//! database just does one commit (and one fsync) for many webhooks instead of one each.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::store::ShopId;
+
+const WRITERS: usize = 4;
+const MAX_BATCH: usize = 256;
+
+/// An inbox row waiting to be written.
+pub struct PendingRow {
+    pub shop: ShopId,
+    pub dedupe_key: String,
+    pub topic: String,
+    pub webhook_id: Option<String>,
+    pub api_version: Option<String>,
+    pub triggered_at: Option<DateTime<Utc>>,
+    pub body: Vec<u8>,
+}
+
+type Reply = oneshot::Sender<sqlx::Result<bool>>;
+
+/// Handle to the writer tasks.
+pub struct InboxWriter {
+    senders: Vec<mpsc::Sender<(PendingRow, Reply)>>,
+    next: AtomicUsize,
+}
+
+impl InboxWriter {
+    pub fn start(pool: PgPool) -> Self {
+        let senders = (0..WRITERS)
+            .map(|_| {
+                let (tx, rx) = mpsc::channel(MAX_BATCH * 4);
+                tokio::spawn(write_loop(pool.clone(), rx));
+                tx
+            })
+            .collect();
+        Self {
+            senders,
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    /// Writes the row durably; true when it was new, false for a duplicate delivery.
+    pub async fn write(&self, row: PendingRow) -> sqlx::Result<bool> {
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.senders.len();
+        let (tx, rx) = oneshot::channel();
+        self.senders[i]
+            .send((row, tx))
+            .await
+            .map_err(|_| sqlx::Error::PoolClosed)?;
+        rx.await.map_err(|_| sqlx::Error::PoolClosed)?
+    }
+}
+
+async fn write_loop(pool: PgPool, mut rx: mpsc::Receiver<(PendingRow, Reply)>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let rows: Vec<&PendingRow> = batch.iter().map(|(row, _)| row).collect();
+        match insert_many(&pool, &rows).await {
+            Ok(fresh) => {
+                for ((_, reply), is_new) in batch.drain(..).zip(fresh) {
+                    let _ = reply.send(Ok(is_new));
+                }
+            }
+            Err(e) => {
+                // Unusual (a shop deleted under us, the database gone): every request retries
+                // on its own so each gets its own answer.
+                tracing::debug!(error = %e, "grouped inbox insert failed; writing one by one");
+                for (row, reply) in batch.drain(..) {
+                    let _ = reply.send(
+                        insert_many(&pool, &[&row])
+                            .await
+                            .map(|f| f.first().copied().unwrap_or(false)),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Inserts the rows in one statement; for each row, whether it was new. A key repeated within
+/// the batch is new only the first time.
+async fn insert_many(pool: &PgPool, rows: &[&PendingRow]) -> sqlx::Result<Vec<bool>> {
+    let shops: Vec<i64> = rows.iter().map(|r| r.shop.0).collect();
+    let keys: Vec<String> = rows.iter().map(|r| r.dedupe_key.clone()).collect();
+    let topics: Vec<String> = rows.iter().map(|r| r.topic.clone()).collect();
+    let webhook_ids: Vec<Option<String>> = rows.iter().map(|r| r.webhook_id.clone()).collect();
+    let versions: Vec<Option<String>> = rows.iter().map(|r| r.api_version.clone()).collect();
+    let triggered: Vec<Option<DateTime<Utc>>> = rows.iter().map(|r| r.triggered_at).collect();
+    let bodies: Vec<Vec<u8>> = rows.iter().map(|r| r.body.clone()).collect();
+    let inserted = sqlx::query!(
+        r#"insert into webhook_inbox (shop_id, dedupe_key, topic, webhook_id, api_version, triggered_at, body)
+           select * from unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::bytea[])
+           on conflict (shop_id, dedupe_key) do nothing
+           returning shop_id, dedupe_key"#,
+        &shops,
+        &keys,
+        &topics,
+        &webhook_ids as &[Option<String>],
+        &versions as &[Option<String>],
+        &triggered as &[Option<DateTime<Utc>>],
+        &bodies
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut fresh: std::collections::HashSet<(i64, String)> = inserted
+        .into_iter()
+        .map(|r| (r.shop_id, r.dedupe_key))
+        .collect();
+    Ok(rows
+        .iter()
+        .map(|r| fresh.remove(&(r.shop.0, r.dedupe_key.clone())))
+        .collect())
+}
