@@ -30,6 +30,13 @@ pub enum Command {
         #[arg(long)]
         port: Option<u16>,
     },
+    /// Run the demo: the server plus a demo shop with six months of history and a storefront
+    /// (home, product and cart pages) showing the recommendation widgets.
+    Demo {
+        /// Port to listen on (overrides server.port and SHOPRECS_PORT).
+        #[arg(long)]
+        port: Option<u16>,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Print everything stored about one customer as JSON (answers customers/data_request).
@@ -100,12 +107,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         return crate::eval::command::run(args);
     }
     let mut settings = Settings::load()?;
-    if let Some(Command::Serve { port: Some(port) }) = &cli.command {
+    if let Some(Command::Serve { port: Some(port) } | Command::Demo { port: Some(port) }) =
+        &cli.command
+    {
         settings.server.port = *port;
     }
     crate::telemetry::init(&settings.log);
     match cli.command.unwrap_or(Command::Serve { port: None }) {
         Command::Serve { .. } => serve(settings).await,
+        Command::Demo { .. } => crate::demo::run(settings).await,
         Command::Migrate => {
             let database = Database::open(&settings.database).await?;
             db::migrate(&database.pool).await?;
@@ -204,7 +214,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 }
 
 /// SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -94,9 +94,16 @@ fn compute(
             .product
             .map(|p| model.bought_together(p, limit, now))
             .unwrap_or_default(),
+        // Shown beside "bought together" on the same page: never repeat its items.
         List::AlsoViewed => c
             .product
-            .map(|p| model.also_viewed(p, limit, now))
+            .map(|p| {
+                let shown: Vec<i64> = model.bought_together(p, limit, now).iter().map(|r| r.product_id).collect();
+                let mut list = model.also_viewed(p, limit + shown.len(), now);
+                list.retain(|r| !shown.contains(&r.product_id));
+                list.truncate(limit);
+                list
+            })
             .unwrap_or_default(),
         List::Cart => model.for_cart(&c.cart, limit, now),
         List::ForYou => model.for_customer(c.customer, c.client_id.as_deref(), limit, now),

@@ -170,10 +170,34 @@ async fn spawn_app_full(
     secrets: Secrets,
     clock: shoprecs::app::Clock,
 ) -> TestApp {
+    spawn_app_routed(database, settings, secrets, clock, |_, _| None).await
+}
+
+/// A fresh app serving extra routes, made from its address and pool (the demo storefront).
+pub async fn spawn_app_with_routes(
+    database: String,
+    routes: impl FnOnce(std::net::SocketAddr, PgPool) -> axum::Router,
+) -> TestApp {
+    spawn_app_routed(database, test_settings(), Secrets::fixed(SECRET), Arc::new(chrono::Utc::now), |addr, pool| {
+        Some(routes(addr, pool))
+    })
+    .await
+}
+
+async fn spawn_app_routed(
+    database: String,
+    settings: Settings,
+    secrets: Secrets,
+    clock: shoprecs::app::Clock,
+    routes: impl FnOnce(std::net::SocketAddr, PgPool) -> Option<axum::Router>,
+) -> TestApp {
     let pool = pool_for(&database).await;
-    let app = Application::build_with_clock(settings, secrets, pool.clone(), clock)
+    let mut app = Application::build_with_clock(settings, secrets, pool.clone(), clock)
         .await
         .expect("build app");
+    if let Some(extra) = routes(app.local_addr(), pool.clone()) {
+        app = app.with_routes(extra);
+    }
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
     let (tx, rx) = oneshot::channel::<()>();
@@ -360,6 +384,11 @@ pub fn order(id: i64, customer: Option<i64>, products: &[i64], day: u32) -> Valu
 }
 
 impl TestApp {
+    /// An API key for any shop.
+    pub async fn api_key_for(&self, shop: shoprecs::store::ShopId) -> String {
+        shoprecs::store::api_keys::create(&self.pool, shop, "test").await.expect("create key")
+    }
+
     /// An API key for the test shop (the shop is created first if needed).
     pub async fn api_key(&self) -> String {
         self.install_shop().await;

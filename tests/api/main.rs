@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod browser;
 mod health;
 mod import;
 mod pixel;

@@ -195,8 +195,8 @@ async fn product_widget_html_is_escaped_accessible_and_excludes_the_product_and_
         response.headers()["cache-control"]
             .to_str()
             .unwrap_or("")
-            .starts_with("public"),
-        "anonymous: cacheable"
+            .starts_with("private, max-age="),
+        "anonymous: briefly cacheable by the shopper's browser"
     );
     let html = response.text().await.expect("html");
     assert_eq!(html.matches("data-shoprecs-item").count(), 4, "{html}");

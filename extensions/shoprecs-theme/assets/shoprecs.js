@@ -66,7 +66,10 @@
       show_price: flag(d.showPrice),
       show_add_to_cart: flag(d.showAddToCart),
       list: list,
-      client_id: clientId()
+      client_id: clientId(),
+      // Only a cache key: a guest's cached list is never shown to a customer. The server knows
+      // the customer from the proxy's signed logged_in_customer_id, never from this.
+      customer: ids(d.customer)
     });
   }
 

@@ -1,0 +1,125 @@
+//! `shoprecs demo`: the server on the embedded database, a demo shop with a realistic catalogue
+//! and six months of orders fed through the real ingest path, and a storefront that imitates a
+//! Shopify theme with the extension's own block markup and script.
+
+mod storefront;
+
+use anyhow::Context;
+use secrecy::ExposeSecret;
+use sqlx::PgPool;
+
+use crate::app::Application;
+use crate::config::{Secrets, Settings};
+use crate::db::{self, Database};
+use crate::ingest::worker::apply_batch;
+use crate::shopify::ShopDomain;
+use crate::store::inbox::{self, NewWebhook};
+use crate::store::{api_keys, shops, ShopId};
+
+pub const DEMO_SHOP: &str = "shoprecs-demo.myshopify.com";
+const SEED: u64 = 2026;
+
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let secrets = Secrets::load(&settings.database.data_dir)?;
+    let database = Database::open(&settings.database).await?;
+    let result = serve_demo(settings, secrets, &database).await;
+    database.close().await;
+    result
+}
+
+async fn serve_demo(
+    settings: Settings,
+    secrets: Secrets,
+    database: &Database,
+) -> anyhow::Result<()> {
+    db::migrate(&database.pool).await?;
+    let domain = ShopDomain::parse(DEMO_SHOP)?;
+    let shop = shops::resolve_or_create(&database.pool, &domain).await?;
+    let customers = seed(&database.pool, shop).await?;
+    let api_key = api_keys::create(&database.pool, shop, "demo").await?;
+    let app = Application::build(settings, secrets.clone(), database.pool.clone()).await?;
+    let addr = app.local_addr();
+    let routes = storefront(database.pool.clone(), shop, secrets.api_secret.expose_secret(), addr, customers);
+    let app = app.with_routes(routes);
+    println!();
+    println!("  shoprecs demo is running");
+    println!("  storefront:  http://{addr}/demo/   (switch between a guest and demo customers at the top)");
+    println!(
+        "  JSON API:    curl -H 'Authorization: Bearer {api_key}' http://{addr}/api/v1/bestsellers"
+    );
+    println!("  health:      http://{addr}/readyz    metrics: http://{addr}/metrics");
+    println!("  Ctrl-C stops it; data stays in the data directory for the next run.");
+    println!();
+    app.run_until(crate::cli::shutdown_signal()).await
+}
+
+/// The storefront routes for the demo shop, proxying widget calls to the server at `server`
+/// and signing them with `secret` like Shopify's app proxy.
+pub fn storefront(
+    pool: PgPool,
+    shop: ShopId,
+    secret: &str,
+    server: std::net::SocketAddr,
+    customers: Vec<(i64, String)>,
+) -> axum::Router {
+    storefront::routes(storefront::DemoState {
+        pool,
+        shop,
+        domain: DEMO_SHOP.to_owned(),
+        shop_name: "Roastery & Co (demo)".to_owned(),
+        secret: secret.to_owned(),
+        server: format!("http://{server}"),
+        client: reqwest::Client::new(),
+        customers,
+    })
+}
+
+/// Feeds the demo shop's catalogue and history through the inbox and the applier, once.
+/// Returns the demo customers to offer in the storefront's switcher.
+pub async fn seed(pool: &PgPool, shop: ShopId) -> anyhow::Result<Vec<(i64, String)>> {
+    let existing = sqlx::query_scalar!(
+        r#"select count(*) as "n!" from "order" where shop_id = $1"#,
+        shop.0
+    )
+    .fetch_one(pool)
+    .await?;
+    let data = crate::demo_data::generate(SEED, chrono::Utc::now().timestamp());
+    let customers: Vec<(i64, String)> = data
+        .demo_customers
+        .iter()
+        .map(|c| (c.id, c.label.clone()))
+        .collect();
+    if existing > 0 {
+        return Ok(customers);
+    }
+    println!(
+        "creating the demo shop: {} products, {} orders …",
+        data.products.len(),
+        data.orders.len()
+    );
+    let batches = [
+        ("products/create", &data.products),
+        ("customers/create", &data.customers),
+        ("orders/create", &data.orders),
+        ("checkouts/create", &data.checkouts),
+    ];
+    for (topic, bodies) in batches {
+        for (i, body) in bodies.iter().enumerate() {
+            let bytes = serde_json::to_vec(body)?;
+            let key = format!("demo:{topic}:{i}");
+            let hook = NewWebhook {
+                dedupe_key: &key,
+                topic,
+                webhook_id: None,
+                api_version: Some("demo"),
+                triggered_at: None,
+                body: &bytes,
+            };
+            inbox::insert(pool, shop, &hook)
+                .await
+                .context("Failed to store demo data")?;
+        }
+    }
+    while apply_batch(pool, 500, None).await? > 0 {}
+    Ok(customers)
+}
