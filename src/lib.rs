@@ -6,6 +6,7 @@ mod cli_rebuild;
 pub mod config;
 pub mod csv_import;
 pub mod db;
+pub mod demo_data;
 pub mod engine;
 pub mod eval;
 pub mod http;
