@@ -7,6 +7,7 @@ pub mod config;
 pub mod csv_import;
 pub mod db;
 pub mod demo;
+pub mod demo_data;
 pub mod engine;
 pub mod eval;
 pub mod http;
