@@ -132,10 +132,11 @@ impl Settings {
                 .filter(|key| key.as_str().contains("__") || key.as_str().contains('.')),
         );
         if let Ok(raw) = std::env::var("SHOPRECS_PORT") {
-            let port: u16 = raw
-                .trim()
-                .parse()
-                .map_err(|_| anyhow::anyhow!("invalid configuration: SHOPRECS_PORT must be a port number, not `{raw}`"))?;
+            let port: u16 = raw.trim().parse().map_err(|_| {
+                anyhow::anyhow!(
+                    "invalid configuration: SHOPRECS_PORT must be a port number, not `{raw}`"
+                )
+            })?;
             figment = figment.merge(("server.port", port));
         }
         let settings: Settings = figment.extract().map_err(|e| {

@@ -102,7 +102,7 @@ test('product block: one request per list, through the app proxy, with the block
 test('cart block: the cart product ids, deduplicated; the limit clamped to 24', async () => {
   const { calls } = await page(CART_BLOCK, () => html(''));
   assert.deepEqual(widgetCalls(calls).map((c) => c.url), [
-    '/fr/apps/recs/widget?placement=cart&product_ids=7%2C9%2C11&limit=24&heading=Complete%20your%20order&layout=carousel&show_price=1&show_add_to_cart=1&client_id=abc%3D1',
+    '/fr/apps/recs/widget?placement=cart&product_ids=7%2C9%2C11&limit=24&heading=Complete%20your%20order&layout=carousel&show_price=1&show_add_to_cart=1&client_id=abc%3D1&customer=901',
   ]);
 });
 

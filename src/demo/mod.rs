@@ -39,7 +39,13 @@ async fn serve_demo(
     let api_key = api_keys::create(&database.pool, shop, "demo").await?;
     let app = Application::build(settings, secrets.clone(), database.pool.clone()).await?;
     let addr = app.local_addr();
-    let routes = storefront(database.pool.clone(), shop, secrets.api_secret.expose_secret(), addr, customers);
+    let routes = storefront(
+        database.pool.clone(),
+        shop,
+        secrets.api_secret.expose_secret(),
+        addr,
+        customers,
+    );
     let app = app.with_routes(routes);
     println!();
     println!("  shoprecs demo is running");

@@ -98,7 +98,11 @@ fn compute(
         List::AlsoViewed => c
             .product
             .map(|p| {
-                let shown: Vec<i64> = model.bought_together(p, limit, now).iter().map(|r| r.product_id).collect();
+                let shown: Vec<i64> = model
+                    .bought_together(p, limit, now)
+                    .iter()
+                    .map(|r| r.product_id)
+                    .collect();
                 let mut list = model.also_viewed(p, limit + shown.len(), now);
                 list.retain(|r| !shown.contains(&r.product_id));
                 list.truncate(limit);

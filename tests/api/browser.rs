@@ -45,9 +45,14 @@ async fn eval(page: &Page, js: &str) -> Value {
 /// Opens `url` in a fresh tab and waits until `selector` matches at least one element.
 async fn open(browser: &Browser, url: &str, selector: &str) -> Page {
     let page = browser.new_page("about:blank").await.expect("new tab");
-    page.evaluate_on_new_document(WATCH).await.expect("init script");
+    page.evaluate_on_new_document(WATCH)
+        .await
+        .expect("init script");
     page.goto(url).await.expect("navigate");
-    let probe = format!("document.querySelectorAll({}).length", serde_json::to_string(selector).unwrap_or_default());
+    let probe = format!(
+        "document.querySelectorAll({}).length",
+        serde_json::to_string(selector).unwrap_or_default()
+    );
     for _ in 0..200 {
         if eval(&page, &probe).await.as_u64().unwrap_or(0) > 0 {
             return page;
@@ -60,14 +65,20 @@ async fn open(browser: &Browser, url: &str, selector: &str) -> Page {
 
 async fn screenshot(page: &Page, name: &str) {
     let params = ScreenshotParams::builder().full_page(true).build();
-    page.save_screenshot(params, artifacts().join(format!("{name}.png"))).await.expect("screenshot");
+    page.save_screenshot(params, artifacts().join(format!("{name}.png")))
+        .await
+        .expect("screenshot");
 }
 
 async fn no_errors(page: &Page, what: &str) {
     let errors = eval(page, "window.__errors").await;
     assert_eq!(errors, Value::Array(vec![]), "{what}: page errors");
     let alerts = eval(page, "window.__alerts").await;
-    assert_eq!(alerts, Value::Array(vec![]), "{what}: something ran alert()");
+    assert_eq!(
+        alerts,
+        Value::Array(vec![]),
+        "{what}: something ran alert()"
+    );
 }
 
 /// Product ids shown in the widgets of a placement.
@@ -82,8 +93,12 @@ async fn demo() -> (TestApp, ShopId, Vec<(i64, String)>) {
     let database = crate::helpers::fresh_database().await;
     let pool = crate::helpers::pool_for(&database).await;
     let domain = ShopDomain::parse(shoprecs::demo::DEMO_SHOP).expect("domain");
-    let shop = shops::resolve_or_create(&pool, &domain).await.expect("shop");
-    let customers = shoprecs::demo::seed(&pool, shop).await.expect("seed the demo shop");
+    let shop = shops::resolve_or_create(&pool, &domain)
+        .await
+        .expect("shop");
+    let customers = shoprecs::demo::seed(&pool, shop)
+        .await
+        .expect("seed the demo shop");
     let listed = customers.clone();
     let app = spawn_app_with_routes(database, move |addr, pool| {
         shoprecs::demo::storefront(pool, shop, SECRET, addr, listed)
@@ -112,7 +127,13 @@ async fn the_demo_storefront_works_in_a_real_browser() {
         .chrome_executable(chromium)
         .user_data_dir(profile.path())
         .no_sandbox()
-        .args(["--headless", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage", "--no-first-run"])
+        .args([
+            "--headless",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+        ])
         .window_size(1280, 900)
         .build()
         .expect("browser config");
@@ -138,9 +159,18 @@ async fn the_demo_storefront_works_in_a_real_browser() {
     .fetch_all(&app.pool)
     .await
     .expect("sold out");
-    let page = open(&browser, &app.url(&format!("/products/{handle}")), "[data-placement=product] [data-shoprecs-item]").await;
+    let page = open(
+        &browser,
+        &app.url(&format!("/products/{handle}")),
+        "[data-placement=product] [data-shoprecs-item]",
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let sections = eval(&page, "document.querySelectorAll('[data-placement=product] section.shoprecs').length").await;
+    let sections = eval(
+        &page,
+        "document.querySelectorAll('[data-placement=product] section.shoprecs').length",
+    )
+    .await;
     assert_eq!(sections, 2, "bought together and also viewed");
     let items = shown(&page, "product").await;
     assert_eq!(items.len(), 8, "4 per list: {items:?}");
@@ -148,53 +178,119 @@ async fn the_demo_storefront_works_in_a_real_browser() {
     let mut distinct = items.clone();
     distinct.sort_unstable();
     distinct.dedup();
-    assert_eq!(distinct.len(), items.len(), "the two lists on one page do not repeat each other");
-    assert!(items.iter().all(|i| !sold_out.contains(i)), "never a sold-out product: {items:?}");
+    assert_eq!(
+        distinct.len(),
+        items.len(),
+        "the two lists on one page do not repeat each other"
+    );
+    assert!(
+        items.iter().all(|i| !sold_out.contains(i)),
+        "never a sold-out product: {items:?}"
+    );
     screenshot(&page, "product-page").await;
     no_errors(&page, "product page").await;
 
     // Clicking a recommendation is recorded as a click.
-    let first = page.find_element("[data-placement=product] [data-shoprecs-item] a").await.expect("a recommendation");
-    let clicked: i64 = first.attribute("data-shoprecs-product-id").await.ok().flatten().and_then(|v| v.parse().ok()).expect("id");
+    let first = page
+        .find_element("[data-placement=product] [data-shoprecs-item] a")
+        .await
+        .expect("a recommendation");
+    let clicked: i64 = first
+        .attribute("data-shoprecs-product-id")
+        .await
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse().ok())
+        .expect("id");
     first.click().await.expect("click");
     let mut recorded = 0;
     for _ in 0..100 {
-        recorded = app.count(&format!("select count(*) from widget_event where kind = 'click' and product_id = {clicked}")).await;
+        recorded = app
+            .count(&format!(
+                "select count(*) from widget_event where kind = 'click' and product_id = {clicked}"
+            ))
+            .await;
         if recorded > 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(recorded, 1, "the click reached shoprecs");
-    assert!(app.count("select count(*) from widget_event where kind = 'impression'").await >= 1, "impressions too");
+    assert!(
+        app.count("select count(*) from widget_event where kind = 'impression'")
+            .await
+            >= 1,
+        "impressions too"
+    );
 
     // The cart page never recommends what is in the cart.
     let cart_page = browser.new_page("about:blank").await.expect("tab");
-    cart_page.evaluate_on_new_document(WATCH).await.expect("init");
-    cart_page.goto(app.url(&format!("/products/{handle}"))).await.expect("product");
-    cart_page.find_element("form[action='/cart/add'] button").await.expect("add button").click().await.expect("add");
-    let cart = open(&browser, &app.url("/cart"), "[data-placement=cart] [data-shoprecs-item]").await;
+    cart_page
+        .evaluate_on_new_document(WATCH)
+        .await
+        .expect("init");
+    cart_page
+        .goto(app.url(&format!("/products/{handle}")))
+        .await
+        .expect("product");
+    cart_page
+        .find_element("form[action='/cart/add'] button")
+        .await
+        .expect("add button")
+        .click()
+        .await
+        .expect("add");
+    let cart = open(
+        &browser,
+        &app.url("/cart"),
+        "[data-placement=cart] [data-shoprecs-item]",
+    )
+    .await;
     let in_cart: Vec<i64> = serde_json::from_value(
         eval(&cart, "Array.from(document.querySelectorAll('[data-cart-product-id]')).map(e => Number(e.getAttribute('data-cart-product-id')))").await,
     )
     .unwrap_or_default();
-    assert_eq!(in_cart, vec![product_id], "the product was added to the cart");
+    assert_eq!(
+        in_cart,
+        vec![product_id],
+        "the product was added to the cart"
+    );
     let suggested = shown(&cart, "cart").await;
-    assert!(!suggested.is_empty() && !suggested.contains(&product_id), "{suggested:?}");
+    assert!(
+        !suggested.is_empty() && !suggested.contains(&product_id),
+        "{suggested:?}"
+    );
     screenshot(&cart, "cart-page").await;
     no_errors(&cart, "cart page").await;
 
     // A demo customer's "for you" differs from what a guest sees.
-    let guest = open(&browser, &app.url("/demo/"), "[data-placement=home] [data-shoprecs-item]").await;
+    let guest = open(
+        &browser,
+        &app.url("/demo/"),
+        "[data-placement=home] [data-shoprecs-item]",
+    )
+    .await;
     let guest_items = shown(&guest, "home").await;
     screenshot(&guest, "home-guest").await;
     let (customer, _) = customers.first().cloned().expect("demo customers");
-    let login = browser.new_page(app.url(&format!("/demo/login?customer={customer}"))).await.expect("login");
+    let login = browser
+        .new_page(app.url(&format!("/demo/login?customer={customer}")))
+        .await
+        .expect("login");
     login.wait_for_navigation().await.expect("logged in");
-    let known = open(&browser, &app.url("/demo/"), "[data-placement=home] [data-shoprecs-item]").await;
+    let known = open(
+        &browser,
+        &app.url("/demo/"),
+        "[data-placement=home] [data-shoprecs-item]",
+    )
+    .await;
     let known_items = shown(&known, "home").await;
     assert_ne!(guest_items, known_items, "personalised for the customer");
-    let heading = eval(&known, "document.querySelector('[data-placement=home] .shoprecs__heading').textContent").await;
+    let heading = eval(
+        &known,
+        "document.querySelector('[data-placement=home] .shoprecs__heading').textContent",
+    )
+    .await;
     assert_eq!(heading, "Picked for you");
     screenshot(&known, "home-customer").await;
     no_errors(&known, "home page").await;
@@ -206,7 +302,15 @@ async fn the_demo_storefront_works_in_a_real_browser() {
     evil["handle"] = serde_json::json!("evil-product");
     let body = serde_json::to_vec(&evil).expect("json");
     let sig = shoprecs::shopify::webhook_hmac::sign(SECRET, &body);
-    let delivered = app.webhook_signed("products/create", shoprecs::demo::DEMO_SHOP, &body, "evil", &sig).await;
+    let delivered = app
+        .webhook_signed(
+            "products/create",
+            shoprecs::demo::DEMO_SHOP,
+            &body,
+            "evil",
+            &sig,
+        )
+        .await;
     assert_eq!(delivered.status(), 200);
     app.wait_applied().await;
     let pin = app
@@ -218,11 +322,19 @@ async fn the_demo_storefront_works_in_a_real_browser() {
         .await
         .expect("pin");
     assert_eq!(pin.status(), 201);
-    let page = open(&browser, &app.url(&format!("/products/{handle}")), "[data-shoprecs-product-id='4242']").await;
+    let page = open(
+        &browser,
+        &app.url(&format!("/products/{handle}")),
+        "[data-shoprecs-product-id='4242']",
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let title = eval(&page, "document.querySelector('[data-shoprecs-item][data-shoprecs-product-id=\"4242\"] .shoprecs__title').textContent").await;
     assert_eq!(title, evil_title, "rendered as text");
-    assert_eq!(eval(&page, "document.querySelectorAll('img[src=\"x\"]').length").await, 0);
+    assert_eq!(
+        eval(&page, "document.querySelectorAll('img[src=\"x\"]').length").await,
+        0
+    );
     screenshot(&page, "hostile-title").await;
     no_errors(&page, "hostile title").await;
 

@@ -178,9 +178,13 @@ pub async fn spawn_app_with_routes(
     database: String,
     routes: impl FnOnce(std::net::SocketAddr, PgPool) -> axum::Router,
 ) -> TestApp {
-    spawn_app_routed(database, test_settings(), Secrets::fixed(SECRET), Arc::new(chrono::Utc::now), |addr, pool| {
-        Some(routes(addr, pool))
-    })
+    spawn_app_routed(
+        database,
+        test_settings(),
+        Secrets::fixed(SECRET),
+        Arc::new(chrono::Utc::now),
+        |addr, pool| Some(routes(addr, pool)),
+    )
     .await
 }
 
@@ -386,7 +390,9 @@ pub fn order(id: i64, customer: Option<i64>, products: &[i64], day: u32) -> Valu
 impl TestApp {
     /// An API key for any shop.
     pub async fn api_key_for(&self, shop: shoprecs::store::ShopId) -> String {
-        shoprecs::store::api_keys::create(&self.pool, shop, "test").await.expect("create key")
+        shoprecs::store::api_keys::create(&self.pool, shop, "test")
+            .await
+            .expect("create key")
     }
 
     /// An API key for the test shop (the shop is created first if needed).

@@ -208,11 +208,13 @@ pub async fn render(State(state): State<AppState>, req: ProxyRequest) -> AppResu
     let settings = &state.settings.storefront;
     let q = parse(&req, settings.default_limit)?;
     let personal = q.context.customer.is_some() || q.context.client_id.is_some();
+    // Anonymous lists may be cached briefly, but only by the shopper's own browser and never
+    // across a login (the storefront URL is the same for a guest and a customer).
     let cache = if personal {
         HeaderValue::from_static("private, no-store")
     } else {
         HeaderValue::from_str(&format!(
-            "public, max-age={}",
+            "private, max-age={}",
             settings.anonymous_cache_secs
         ))
         .unwrap_or(HeaderValue::from_static("no-store"))
@@ -286,6 +288,7 @@ pub async fn render(State(state): State<AppState>, req: ProxyRequest) -> AppResu
                 HeaderValue::from_static("text/html; charset=utf-8"),
             ),
             (header::CACHE_CONTROL, cache),
+            (header::VARY, HeaderValue::from_static("Cookie")),
         ],
         html,
     )
