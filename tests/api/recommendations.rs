@@ -29,6 +29,14 @@ async fn catalogue(app: &TestApp) {
     }
 }
 
+/// Two customers each buy shampoo and conditioner together.
+async fn shampoo_and_conditioner_twice(app: &TestApp) {
+    for (id, customer, day) in [(100, 7, 1), (101, 8, 2)] {
+        let body = order(id, Some(customer), &[SHAMPOO, CONDITIONER], day);
+        app.deliver("orders/create", &body, &format!("o{id}")).await;
+    }
+}
+
 /// The list starts with `product`, shown because it was bought together in `orders` orders.
 fn pair_first(list: &Value, product: i64, orders: u64) -> bool {
     let first = &list["items"][0];
@@ -83,18 +91,7 @@ async fn a_new_co_purchase_shows_at_once_with_its_evidence_and_cancellation_remo
     let app = spawn_app().await;
     let key = app.api_key().await;
     catalogue(&app).await;
-    app.deliver(
-        "orders/create",
-        &order(100, Some(7), &[SHAMPOO, CONDITIONER], 1),
-        "o100",
-    )
-    .await;
-    app.deliver(
-        "orders/create",
-        &order(101, Some(8), &[SHAMPOO, CONDITIONER], 2),
-        "o101",
-    )
-    .await;
+    shampoo_and_conditioner_twice(&app).await;
     app.deliver("orders/create", &order(102, None, &[SOAP], 3), "o102")
         .await;
     let path = format!("/api/v1/products/{SHAMPOO}/recommendations?limit=3");
@@ -172,18 +169,7 @@ async fn rules_pin_and_exclude_change_lists_immediately() {
     let app = spawn_app().await;
     let key = app.api_key().await;
     catalogue(&app).await;
-    app.deliver(
-        "orders/create",
-        &order(100, Some(7), &[SHAMPOO, CONDITIONER], 1),
-        "a",
-    )
-    .await;
-    app.deliver(
-        "orders/create",
-        &order(101, Some(8), &[SHAMPOO, CONDITIONER], 2),
-        "b",
-    )
-    .await;
+    shampoo_and_conditioner_twice(&app).await;
     let path = format!("/api/v1/products/{SHAMPOO}/recommendations?limit=3");
     eventually(&app, &key, &path, |l| pair_first(l, CONDITIONER, 2)).await;
 
