@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::RwLock;
+use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 
@@ -12,7 +13,13 @@ use crate::shopify::ShopDomain;
 #[derive(Default)]
 pub struct ShopCache {
     ids: RwLock<HashMap<ShopDomain, ShopId>>,
+    /// Whether a shop has the app installed, as last read, and when.
+    installed: RwLock<HashMap<ShopDomain, (Option<ShopId>, Instant)>>,
 }
+
+/// How long an install state is trusted: an uninstall takes effect on the storefront within
+/// this, and a busy storefront costs one database read per shop per interval.
+const INSTALLED_TTL: Duration = Duration::from_secs(5);
 
 impl ShopCache {
     pub async fn resolve_or_create(
@@ -31,6 +38,32 @@ impl ShopCache {
         let id = shops::resolve_or_create(pool, domain).await?;
         if let Ok(mut ids) = self.ids.write() {
             ids.insert(domain.clone(), id);
+        }
+        Ok(id)
+    }
+
+    /// The shop's id if it has the app installed (read through a short-lived cache).
+    pub async fn installed(
+        &self,
+        pool: &PgPool,
+        domain: &ShopDomain,
+    ) -> sqlx::Result<Option<ShopId>> {
+        let cached = self
+            .installed
+            .read()
+            .ok()
+            .and_then(|m| m.get(domain).copied());
+        if let Some((id, at)) = cached {
+            if at.elapsed() < INSTALLED_TTL {
+                return Ok(id);
+            }
+        }
+        let id = shops::find_installed(pool, domain).await?;
+        if let Ok(mut m) = self.installed.write() {
+            if m.len() > 100_000 {
+                m.clear();
+            }
+            m.insert(domain.clone(), (id, Instant::now()));
         }
         Ok(id)
     }

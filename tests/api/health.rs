@@ -224,3 +224,58 @@ async fn several_states_of_one_order_in_a_batch_end_in_the_newest() {
         2
     );
 }
+
+#[tokio::test]
+async fn a_second_start_on_the_same_data_directory_shares_the_running_server() {
+    use shoprecs::pg_embedded::{ClusterOptions, EmbeddedPostgres};
+    use sqlx::Connection;
+    let dir = tempfile::Builder::new()
+        .prefix("shoprecs-share-")
+        .tempdir_in("/tmp")
+        .expect("tempdir");
+    // The server user (postgres, when tests run as root) must reach the directory.
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod");
+    let cluster = dir.path().join("postgres");
+    let first = tokio::task::spawn_blocking({
+        let cluster = cluster.clone();
+        move || EmbeddedPostgres::start(&cluster, ClusterOptions::for_tests())
+    })
+    .await
+    .expect("join")
+    .expect("first start");
+    assert!(first.is_owned());
+    let second = tokio::task::spawn_blocking({
+        let cluster = cluster.clone();
+        move || EmbeddedPostgres::start(&cluster, ClusterOptions::for_tests())
+    })
+    .await
+    .expect("join")
+    .expect("second start");
+    assert!(
+        !second.is_owned(),
+        "the second one attaches instead of starting another server"
+    );
+    let mut conn = sqlx::PgConnection::connect_with(&second.connect_options("postgres"))
+        .await
+        .expect("connect through the shared server");
+    let one: i32 = sqlx::query_scalar("select 1")
+        .fetch_one(&mut conn)
+        .await
+        .expect("query");
+    assert_eq!(one, 1);
+    conn.close().await.expect("close");
+    tokio::task::spawn_blocking(move || {
+        second.stop();
+        first.stop();
+    })
+    .await
+    .expect("stop");
+    assert!(
+        !cluster.join("postmaster.pid").exists(),
+        "the owner stopped the server"
+    );
+}

@@ -16,7 +16,7 @@ use super::error::AppError;
 use crate::app::AppState;
 use crate::shopify::app_proxy::{self, ProxyError, VerifiedQuery};
 use crate::shopify::ShopDomain;
-use crate::store::{shops, ShopId};
+use crate::store::ShopId;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -53,7 +53,9 @@ impl FromRequestParts<AppState> for ProxyRequest {
             })?;
         let domain = ShopDomain::parse(query.get("shop").unwrap_or(""))
             .map_err(|e| AppError::Unauthorized(e.to_string()))?;
-        let shop = shops::find_installed(&state.pool, &domain)
+        let shop = state
+            .shops
+            .installed(&state.pool, &domain)
             .await?
             .ok_or_else(|| {
                 AppError::NotFound(format!("shop {domain} does not have shoprecs installed"))
