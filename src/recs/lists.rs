@@ -8,21 +8,25 @@ use crate::engine::{Reason, Recommendation, ShopModel};
 use crate::store::catalog::ProductCard;
 use crate::store::ShopId;
 
-/// One item of a served list.
-#[derive(Debug, Clone, Serialize)]
+/// One item of a served list: the product's card, its rank and why it is there.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Item {
     /// 1-based rank on the list.
+    #[schema(minimum = 1)]
     pub position: usize,
     #[serde(flatten)]
     pub product: ProductCard,
+    /// Score from the source that placed the item; comparable only within one source (the
+    /// list's order is the ranking).
     pub score: f64,
+    /// Why the item is shown, with evidence.
     pub reason: Reason,
     /// The reason, as a sentence for people.
     pub reason_text: String,
 }
 
 /// The lists the engine serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum List {
     BoughtTogether,

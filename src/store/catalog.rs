@@ -161,16 +161,21 @@ pub async fn mark_deleted(
 }
 
 /// What a shelf shows of a product: its first purchasable variant's price and id.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ProductCard {
+    /// Shopify product id.
     pub product_id: i64,
     pub title: String,
+    /// URL handle: the storefront page is `/products/{handle}`.
     pub handle: String,
     pub product_type: String,
     pub vendor: String,
     pub image_url: Option<String>,
+    /// The first purchasable variant (for an add-to-cart button).
     pub variant_id: Option<i64>,
+    /// Its price, a decimal string in the shop's currency (e.g. `"10.0000"`).
     pub price: Option<Decimal>,
+    /// Its compare-at price, when it is on sale.
     pub compare_at_price: Option<Decimal>,
 }
 

@@ -5,14 +5,30 @@ use sqlx::PgPool;
 
 use super::ShopId;
 
-#[derive(Debug, Clone, serde::Serialize)]
+/// A merchant rule.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct RuleRow {
     pub rule_id: i64,
+    #[schema(schema_with = kind_schema)]
     pub kind: String,
+    /// The product pinned or excluded.
     pub product_id: i64,
+    /// The product page the rule is for; null = every list.
     pub context_product_id: Option<i64>,
+    /// Where a pin goes (0 = first).
     pub position: i32,
     pub created_at: DateTime<Utc>,
+}
+
+/// The kinds of rule, for the API document.
+pub fn kind_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(["pin", "exclude"]))
+        .description(Some(
+            "`pin` puts the product on the list, `exclude` keeps it off.",
+        ))
+        .build()
 }
 
 /// Rules in application order: pins by position, then by age.

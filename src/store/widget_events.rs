@@ -62,10 +62,13 @@ pub async fn delete_for_customer(
 }
 
 /// One widget's day.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct WidgetDay {
+    /// The day (UTC).
     pub day: NaiveDate,
+    /// Where the widget is (`product`, `cart`, `home`...).
     pub placement: String,
+    /// The list it showed.
     pub list: String,
     pub impressions: i64,
     pub clicks: i64,

@@ -6,6 +6,7 @@ mod helpers;
 mod browser;
 mod health;
 mod import;
+mod openapi;
 mod pixel;
 mod privacy;
 mod proxy;

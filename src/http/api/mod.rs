@@ -2,6 +2,8 @@
 //! its shop with a per-shop API key (`Authorization: Bearer srk_…`); the shop comes only from
 //! the key.
 
+mod openapi;
+pub use openapi::ApiDoc;
 mod recommendations;
 pub(crate) use recommendations::parse_ids;
 mod rules;
@@ -35,6 +37,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/rules", get(rules::list).post(rules::create))
         .route("/api/v1/rules/{rule_id}", delete(rules::delete))
         .route("/api/v1/stats/widgets", get(stats::widgets))
+        // Without a key: the document describes the API, not a shop.
+        .route("/api/v1/openapi.json", get(openapi::document))
 }
 
 /// The shop an API key belongs to. A handler that takes it can only see that shop.

@@ -2,7 +2,9 @@
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
+use super::openapi::{Forbidden, NotFound, Unauthorized, Unprocessable};
 use super::ApiShop;
 use crate::app::AppState;
 use crate::http::error::{AppError, AppResult};
@@ -13,8 +15,10 @@ use crate::store::{catalog, ShopId};
 const DEFAULT_LIMIT: usize = 10;
 const MAX_LIMIT: usize = 50;
 
-#[derive(Debug, Serialize)]
+/// A recommendation list: best first, at most `limit` items (possibly fewer, possibly none).
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ListResponse {
+    /// The list served.
     pub list: List,
     pub items: Vec<Item>,
 }
@@ -40,13 +44,46 @@ async fn respond(
     Ok(Json(ListResponse { list, items }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ProductQuery {
+    #[param(schema_with = product_list_schema)]
     list: Option<List>,
+    /// How many items at most.
+    #[param(minimum = 1, maximum = 50, default = 10)]
     limit: Option<usize>,
 }
 
+fn product_list_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(["bought_together", "also_viewed"]))
+        .default(Some("bought_together".into()))
+        .description(Some(
+            "Which list: bought together, or also viewed (which never repeats the former).",
+        ))
+        .build()
+}
+
 /// `GET /api/v1/products/{product_id}/recommendations?list=bought_together|also_viewed&limit=`
+#[utoipa::path(
+    get,
+    path = "/api/v1/products/{product_id}/recommendations",
+    operation_id = "product_recommendations",
+    tag = "recommendations",
+    summary = "Products for a product page",
+    params(
+        ("product_id" = i64, Path, description = "Shopify product id"),
+        ProductQuery,
+    ),
+    responses(
+        (status = 200, description = "The list", body = ListResponse),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 422, response = Unprocessable),
+    ),
+)]
 pub async fn for_product(
     State(state): State<AppState>,
     ApiShop(shop): ApiShop,
@@ -74,14 +111,33 @@ pub async fn for_product(
     respond(&state, shop, list, context, limit).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CartQuery {
-    /// Comma-separated product ids.
+    /// Comma-separated product ids (numbers or Shopify GIDs): the cart's products, 1 to 100.
+    #[param(value_type = Vec<i64>, style = Form, explode = false, min_items = 1, max_items = 100, example = json!([1, 2, 3]))]
     product_ids: String,
+    /// How many items at most.
+    #[param(minimum = 1, maximum = 50, default = 10)]
     limit: Option<usize>,
 }
 
 /// `GET /api/v1/cart/recommendations?product_ids=1,2,3&limit=`
+#[utoipa::path(
+    get,
+    path = "/api/v1/cart/recommendations",
+    operation_id = "cart_recommendations",
+    tag = "recommendations",
+    summary = "Products to add to a cart",
+    description = "Never lists the cart's own products.",
+    params(CartQuery),
+    responses(
+        (status = 200, description = "The list", body = ListResponse),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, response = Unprocessable),
+    ),
+)]
 pub async fn for_cart(
     State(state): State<AppState>,
     ApiShop(shop): ApiShop,
@@ -118,12 +174,34 @@ pub(crate) fn parse_ids(raw: &str) -> AppResult<Vec<i64>> {
     Ok(ids)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LimitQuery {
+    /// How many items at most.
+    #[param(minimum = 1, maximum = 50, default = 10)]
     limit: Option<usize>,
 }
 
 /// `GET /api/v1/customers/{customer_id}/recommendations?limit=` ("for you")
+#[utoipa::path(
+    get,
+    path = "/api/v1/customers/{customer_id}/recommendations",
+    operation_id = "customer_recommendations",
+    tag = "recommendations",
+    summary = "Products for a customer (\"for you\")",
+    description = "From the customer's orders and views; bestsellers for an unknown customer.",
+    params(
+        ("customer_id" = i64, Path, description = "Shopify customer id"),
+        LimitQuery,
+    ),
+    responses(
+        (status = 200, description = "The list", body = ListResponse),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 422, response = Unprocessable),
+    ),
+)]
 pub async fn for_customer(
     State(state): State<AppState>,
     ApiShop(shop): ApiShop,
@@ -138,13 +216,31 @@ pub async fn for_customer(
     respond(&state, shop, List::ForYou, context, limit).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BestsellerQuery {
+    /// Only products of this type (empty = all).
     product_type: Option<String>,
+    /// How many items at most.
+    #[param(minimum = 1, maximum = 50, default = 10)]
     limit: Option<usize>,
 }
 
 /// `GET /api/v1/bestsellers?product_type=&limit=`
+#[utoipa::path(
+    get,
+    path = "/api/v1/bestsellers",
+    operation_id = "bestsellers",
+    tag = "recommendations",
+    summary = "The shop's bestsellers",
+    params(BestsellerQuery),
+    responses(
+        (status = 200, description = "The list", body = ListResponse),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, response = Unprocessable),
+    ),
+)]
 pub async fn bestsellers(
     State(state): State<AppState>,
     ApiShop(shop): ApiShop,
@@ -159,6 +255,20 @@ pub async fn bestsellers(
 }
 
 /// `GET /api/v1/trending?limit=`
+#[utoipa::path(
+    get,
+    path = "/api/v1/trending",
+    operation_id = "trending",
+    tag = "recommendations",
+    summary = "Products selling faster than usual",
+    params(LimitQuery),
+    responses(
+        (status = 200, description = "The list", body = ListResponse),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, response = Unprocessable),
+    ),
+)]
 pub async fn trending(
     State(state): State<AppState>,
     ApiShop(shop): ApiShop,

@@ -4,7 +4,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
+use super::openapi::{BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable};
 use super::ApiShop;
 use crate::app::AppState;
 use crate::http::error::{AppError, AppResult};
@@ -13,21 +15,39 @@ use crate::recs::Touched;
 use crate::store::rules::{self, RuleRow};
 use crate::store::{catalog, ShopId};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Page size.
+    #[param(minimum = 1, maximum = 500, default = 100)]
     limit: Option<usize>,
-    /// Seek pagination: rules after this rule id.
+    /// Seek pagination: rules after this rule id (the previous page's `next`).
     after: Option<i64>,
 }
 
-#[derive(Debug, Serialize)]
+/// One page of rules, by rule id.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RulePage {
     pub rules: Vec<RuleRow>,
-    /// Pass as `after` for the next page; absent on the last page.
+    /// Pass as `after` for the next page; null on the last page.
     pub next: Option<i64>,
 }
 
 /// `GET /api/v1/rules?limit=&after=`
+#[utoipa::path(
+    get,
+    path = "/api/v1/rules",
+    operation_id = "list_rules",
+    tag = "rules",
+    summary = "The shop's rules, a page at a time",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of rules", body = RulePage),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, response = Unprocessable),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     ApiShop(shop): ApiShop,
@@ -57,19 +77,39 @@ pub async fn list(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+/// A rule to create.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRule {
-    /// `pin` or `exclude`.
+    #[schema(schema_with = rules::kind_schema)]
     kind: String,
+    /// The product to pin or exclude (a product of the shop).
     product_id: i64,
     /// The product page the rule is for; omitted = every list.
     context_product_id: Option<i64>,
+    /// Where a pin goes (0 = first).
     #[serde(default)]
+    #[schema(default = 0)]
     position: i32,
 }
 
 /// `POST /api/v1/rules`
+#[utoipa::path(
+    post,
+    path = "/api/v1/rules",
+    operation_id = "create_rule",
+    tag = "rules",
+    summary = "Pin or exclude a product",
+    description = "Effective on the next recommendation request.",
+    request_body = NewRule,
+    responses(
+        (status = 201, description = "The rule created", body = RuleRow),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, response = Unprocessable),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     ApiShop(shop): ApiShop,
@@ -101,6 +141,20 @@ pub async fn create(
 }
 
 /// `DELETE /api/v1/rules/{rule_id}`
+#[utoipa::path(
+    delete,
+    path = "/api/v1/rules/{rule_id}",
+    operation_id = "delete_rule",
+    tag = "rules",
+    summary = "Delete a rule",
+    params(("rule_id" = i64, Path, description = "The rule's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     ApiShop(shop): ApiShop,
