@@ -31,6 +31,7 @@ pub struct AppInner {
     pub pixel_limiter: Arc<PixelLimiter>,
     pub models: Arc<Models>,
     pub inbox_writer: crate::ingest::writer::InboxWriter,
+    pub widget_cache: crate::http::proxy::cache::WidgetCache,
     pub clock: Clock,
 }
 
@@ -95,6 +96,7 @@ impl Application {
             applier: applier.handle(),
             shops: ShopCache::default(),
             inbox_writer: crate::ingest::writer::InboxWriter::start(pool.clone()),
+            widget_cache: Default::default(),
             models,
             clock,
             pool,

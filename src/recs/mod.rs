@@ -43,6 +43,9 @@ pub struct Models {
     shops: RwLock<HashMap<ShopId, Arc<Slot>>>,
     /// The highest inbox id whose batch the models reflect (for readiness checks and tests).
     reflected: std::sync::atomic::AtomicI64,
+    /// Bumped whenever any model or card changes: anything derived from the models (cached
+    /// widgets) is valid only for the generation it was made from.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 /// Progress of a build, for progress bars.
@@ -60,11 +63,22 @@ impl Models {
             config,
             shops: RwLock::new(HashMap::new()),
             reflected: std::sync::atomic::AtomicI64::new(0),
+            generation: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
     fn slot(&self, shop: ShopId) -> Option<Arc<Slot>> {
         self.shops.read().ok()?.get(&shop).cloned()
+    }
+
+    /// The current generation of all models (see the field).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn changed(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Records that every webhook up to `inbox_id` is reflected in the models.
@@ -154,6 +168,7 @@ impl Models {
         if let Ok(mut current) = slot.cards.write() {
             *current = cards;
         }
+        self.changed();
         Ok(stats)
     }
 
@@ -265,6 +280,8 @@ impl Models {
             if let Some(rules) = rules {
                 model.set_rules(rules);
             }
+            drop(model);
+            self.changed();
         }
         Ok(())
     }

@@ -429,3 +429,52 @@ async fn impressions_and_clicks_are_recorded_and_orders_attributed_to_the_widget
         "only the clicked product's line: {stats}"
     );
 }
+
+#[tokio::test]
+async fn cached_widgets_get_their_own_token_and_change_as_soon_as_the_shop_does() {
+    let app = spawn_app().await;
+    shop_with_history(&app).await;
+    let key = app.api_key().await;
+    let params = [
+        ("placement", "product"),
+        ("product_id", "1"),
+        ("limit", "4"),
+        ("format", "json"),
+    ];
+    let get = || async {
+        let v: Value = app
+            .proxy(Method::GET, "/proxy/widget", &params, None)
+            .await
+            .json()
+            .await
+            .expect("json");
+        v
+    };
+    let (first, second) = (get().await, get().await);
+    assert_ne!(
+        first["token"], second["token"],
+        "every response carries its own token"
+    );
+    assert_eq!(first["items"], second["items"]);
+    let top = first["items"][0]["product_id"].as_i64().expect("an item");
+    let exclude = app
+        .client
+        .post(app.url("/api/v1/rules"))
+        .bearer_auth(&key)
+        .json(&json!({"kind": "exclude", "product_id": top}))
+        .send()
+        .await
+        .expect("rule");
+    assert_eq!(exclude.status(), 201);
+    let after = get().await;
+    let ids: Vec<i64> = after["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["product_id"].as_i64())
+        .collect();
+    assert!(
+        !ids.contains(&top),
+        "the rule shows on the very next request: {after}"
+    );
+}

@@ -2,6 +2,7 @@
 //! (`/apps/recs/*` on the storefront). Every request must carry a valid, fresh app-proxy
 //! signature; the shop and the logged-in customer are taken only from the verified query.
 
+pub mod cache;
 pub mod money;
 pub mod token;
 mod track;

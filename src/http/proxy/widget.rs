@@ -7,7 +7,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{money, token, ProxyRequest};
+use std::sync::Arc;
+
+use super::{cache, money, token, ProxyRequest};
 use crate::app::AppState;
 use crate::http::api::parse_ids;
 use crate::http::error::{AppError, AppResult};
@@ -235,8 +237,6 @@ pub async fn render(State(state): State<AppState>, req: ProxyRequest) -> AppResu
         }
     }
     let now = state.now().timestamp();
-    let (items, currency) = lists::serve(&state.models, req.shop, q.list, &q.context, q.limit, now);
-    let view: Vec<ViewItem> = items.iter().map(|i| ViewItem::new(i, &currency)).collect();
     let list_name = serde_json::to_value(q.list)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
@@ -248,18 +248,6 @@ pub async fn render(State(state): State<AppState>, req: ProxyRequest) -> AppResu
         &list_name,
         now,
     );
-    metrics::counter!("shoprecs_widget_renders_total", "placement" => q.placement, "format" => if q.json { "json" } else { "html" })
-        .increment(1);
-    if q.json {
-        let body = WidgetJson {
-            token: &token,
-            placement: q.placement,
-            list: &list_name,
-            heading: &q.heading,
-            items: &view,
-        };
-        return Ok(([(header::CACHE_CONTROL, cache)], axum::Json(body)).into_response());
-    }
     let token_id: String = token
         .rsplit('.')
         .next()
@@ -267,11 +255,84 @@ pub async fn render(State(state): State<AppState>, req: ProxyRequest) -> AppResu
         .chars()
         .take(12)
         .collect();
-    let html = ListTemplate {
-        token: &token,
-        token_id: &token_id,
+    metrics::counter!("shoprecs_widget_renders_total", "placement" => q.placement, "format" => if q.json { "json" } else { "html" })
+        .increment(1);
+    // Product and cart lists do not depend on the shopper; home does unless it is a guest's.
+    let shared = q.placement != "home" || !personal;
+    let key = shared.then(|| cache_key(req.shop.0, &q, &list_name));
+    let generation = state.models.generation();
+    let cached = key
+        .as_deref()
+        .and_then(|k| state.widget_cache.get(k, generation));
+    let body = match cached {
+        Some(body) => body,
+        None => {
+            let body = Arc::new(render_body(&state, &req, &q, &list_name, now)?);
+            if let Some(key) = key {
+                state.widget_cache.put(key, generation, body.clone());
+            }
+            body
+        }
+    };
+    let body = body
+        .replace(cache::TOKEN_ID, &token_id)
+        .replace(cache::TOKEN, &token);
+    let content_type = if q.json {
+        "application/json"
+    } else {
+        "text/html; charset=utf-8"
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::CACHE_CONTROL, cache),
+            (header::VARY, HeaderValue::from_static("Cookie")),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+fn cache_key(shop: i64, q: &WidgetQuery, list: &str) -> String {
+    format!(
+        "{shop}|{}|{list}|{:?}|{:?}|{}|{}|{}|{}|{}|{}",
+        q.placement,
+        q.context.product,
+        q.context.cart,
+        q.limit,
+        q.heading,
+        q.layout,
+        q.show_price,
+        q.show_add_to_cart,
+        q.json
+    )
+}
+
+/// The widget body with placeholders where the token goes.
+fn render_body(
+    state: &AppState,
+    req: &ProxyRequest,
+    q: &WidgetQuery,
+    list_name: &str,
+    now: i64,
+) -> AppResult<String> {
+    let (items, currency) = lists::serve(&state.models, req.shop, q.list, &q.context, q.limit, now);
+    let view: Vec<ViewItem> = items.iter().map(|i| ViewItem::new(i, &currency)).collect();
+    if q.json {
+        let body = WidgetJson {
+            token: cache::TOKEN,
+            placement: q.placement,
+            list: list_name,
+            heading: &q.heading,
+            items: &view,
+        };
+        return serde_json::to_string(&body).map_err(|e| AppError::Internal(e.into()));
+    }
+    ListTemplate {
+        token: cache::TOKEN,
+        token_id: cache::TOKEN_ID,
         placement: q.placement,
-        list: &list_name,
+        list: list_name,
         heading: &q.heading,
         layout: q.layout,
         show_price: q.show_price,
@@ -280,17 +341,5 @@ pub async fn render(State(state): State<AppState>, req: ProxyRequest) -> AppResu
         items: &view,
     }
     .render()
-    .map_err(|e| AppError::Internal(e.into()))?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            ),
-            (header::CACHE_CONTROL, cache),
-            (header::VARY, HeaderValue::from_static("Cookie")),
-        ],
-        html,
-    )
-        .into_response())
+    .map_err(|e| AppError::Internal(e.into()))
 }
