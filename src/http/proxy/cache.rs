@@ -15,9 +15,12 @@ pub const TOKEN_ID: &str = "@@shoprecs-token-id@@";
 const TTL: Duration = Duration::from_secs(1);
 const MAX_ENTRIES: usize = 20_000;
 
+/// A rendered body, the model generation it came from, and when.
+type Entry = (u64, Instant, Arc<String>);
+
 #[derive(Default)]
 pub struct WidgetCache {
-    entries: RwLock<HashMap<String, (u64, Instant, Arc<String>)>>,
+    entries: RwLock<HashMap<String, Entry>>,
 }
 
 impl WidgetCache {
