@@ -201,26 +201,6 @@ pub async fn add_refund_lines(
     Ok(())
 }
 
-/// The net quantity a buyer kept of each line of an order (after refunds and removals).
-pub async fn net_lines(
-    conn: &mut PgConnection,
-    shop: ShopId,
-    order_id: i64,
-) -> sqlx::Result<Vec<(i64, Option<i64>, i32)>> {
-    let rows = sqlx::query!(
-        r#"select line_id as "line_id!", product_id, net_quantity as "net_quantity!"
-             from order_line_net where shop_id = $1 and order_id = $2 order by line_id"#,
-        shop.0,
-        order_id
-    )
-    .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.line_id, r.product_id, r.net_quantity))
-        .collect())
-}
-
 /// Detaches orders from a customer (privacy redaction): the listed orders and every order
 /// still linked to them.
 pub async fn unlink_customer(

@@ -32,15 +32,7 @@ async fn healthz_readyz_and_metrics() {
         "m1",
     )
     .await;
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = app.metrics().await;
     assert!(
         metrics
             .contains(r#"shoprecs_http_requests_total{route="/readyz",method="GET",status="200"}"#),
@@ -70,18 +62,8 @@ async fn readyz_is_503_until_migrated() {
 
 #[tokio::test]
 async fn webhooks_committed_but_not_applied_before_a_crash_are_applied_at_start_up() {
-    let app = spawn_app().await;
-    app.install_shop().await;
-    app.wait_applied().await;
-    let database = app.stop().await;
-
     // As if the process died between commit and apply: rows sit in the inbox, pending.
-    let pool = crate::helpers::pool_for(&database).await;
-    let shop_id: i64 = sqlx::query_scalar("select shop_id from shop")
-        .fetch_one(&pool)
-        .await
-        .expect("shop");
-    for (key, topic, body) in [
+    let restarted = apply_as_one_batch(vec![
         (
             "crash-1",
             "orders/create",
@@ -97,20 +79,8 @@ async fn webhooks_committed_but_not_applied_before_a_crash_are_applied_at_start_
             "refunds/create",
             fixture("refund.rest-fixture.json"),
         ),
-    ] {
-        sqlx::query(
-            "insert into webhook_inbox (shop_id, dedupe_key, topic, body) values ($1, $2, $3, $4)",
-        )
-        .bind(shop_id)
-        .bind(key)
-        .bind(topic)
-        .bind(serde_json::to_vec(&body).expect("json"))
-        .execute(&pool)
-        .await
-        .expect("insert pending row");
-    }
-    let restarted = spawn_app_on(database, test_settings(), Secrets::fixed(SECRET)).await;
-    restarted.wait_applied().await;
+    ])
+    .await;
     assert_eq!(restarted.count(r#"select count(*) from "order""#).await, 1);
     assert_eq!(restarted.count("select count(*) from product").await, 1);
     assert_eq!(

@@ -195,15 +195,7 @@ async fn signed_but_malformed_body_is_acknowledged_and_stored_as_failed() {
     .await;
     app.wait_applied().await;
     assert_eq!(app.count(r#"select count(*) from "order""#).await, 1);
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = app.metrics().await;
     let failed = metrics
         .lines()
         .find(|l| {
