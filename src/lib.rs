@@ -13,6 +13,7 @@ pub mod eval;
 pub mod http;
 pub mod importer;
 pub mod ingest;
+pub mod outbox;
 pub mod pg_embedded;
 pub mod recs;
 pub mod shopify;
