@@ -33,6 +33,8 @@ pub struct AppInner {
     pub inbox_writer: crate::ingest::writer::InboxWriter,
     pub widget_cache: crate::http::proxy::cache::WidgetCache,
     pub clock: Clock,
+    pub lifecycle: crate::lifecycle::LifecycleConfig,
+    pub sweeps: crate::lifecycle::SweepClock,
 }
 
 impl std::ops::Deref for AppState {
@@ -90,13 +92,22 @@ impl Application {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "recommendation models built"
         );
-        let applier = Applier::new(pool.clone(), settings.webhooks.apply_batch, models.clone());
+        let lifecycle = crate::lifecycle::LifecycleConfig::from_settings(&settings);
+        let applier = Applier::new(
+            pool.clone(),
+            settings.webhooks.apply_batch,
+            models.clone(),
+            lifecycle.clone(),
+            clock.clone(),
+        );
         let state = AppState(Arc::new(AppInner {
             pixel_limiter: PixelLimiter::new(&settings.pixel),
             applier: applier.handle(),
             shops: ShopCache::default(),
             inbox_writer: crate::ingest::writer::InboxWriter::start(pool.clone()),
             widget_cache: Default::default(),
+            sweeps: Default::default(),
+            lifecycle,
             models,
             clock,
             pool,
@@ -170,7 +181,8 @@ impl Application {
     }
 }
 
-/// Periodic chores: prune idle rate-limit buckets, purge old failed webhook bodies.
+/// Periodic chores: prune idle rate-limit buckets, purge old failed webhook bodies, sweep
+/// lifecycle segments.
 fn spawn_housekeeping(
     state: AppState,
     mut stop: watch::Receiver<bool>,
@@ -187,8 +199,28 @@ fn spawn_housekeeping(
             if let Err(e) = inbox::purge_failed_bodies(&state.pool, days).await {
                 tracing::warn!(error = %e, "purging old failed webhook bodies failed");
             }
+            if let Err(e) = sweep_segments(&state).await {
+                tracing::warn!(error = %e, "sweeping lifecycle segments failed");
+            }
         }
     })
+}
+
+/// Moves customers whose thresholds passed and takes the day's engagement snapshot, per shop,
+/// when due.
+async fn sweep_segments(state: &AppState) -> sqlx::Result<()> {
+    let shops = crate::store::shops::installed(&state.pool).await?;
+    let minutes = state.settings.lifecycle.sweep_interval_minutes as i64;
+    state
+        .sweeps
+        .run_due(
+            &state.pool,
+            &shops,
+            &state.lifecycle,
+            chrono::Duration::minutes(minutes),
+            state.now(),
+        )
+        .await
 }
 
 /// Rebuilds a shop's model when `shoprecs rebuild` (another process) asks through

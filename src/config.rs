@@ -23,7 +23,27 @@ pub struct Settings {
     pub pixel: PixelSettings,
     pub storefront: StorefrontSettings,
     pub engine: EngineSettings,
+    pub segments: crate::segments::PolicySettings,
+    pub engagement: crate::segments::Weights,
+    pub lifecycle: LifecycleSettings,
+    pub email: EmailSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LifecycleSettings {
+    pub sweep_interval_minutes: u64,
+    pub notify_within_hours: i64,
+    pub rebuild_history_days: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSettings {
+    pub items: usize,
+    pub utm_source: String,
+    pub utm_medium: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -185,6 +205,31 @@ impl Settings {
         }
         if !(0.0..=1.0).contains(&e.pair_popularity_exponent) {
             bail!("invalid configuration: engine.pair_popularity_exponent must be between 0 and 1");
+        }
+        let seg = &self.segments;
+        if !(0.0..=1.0).contains(&seg.lapse_percentile) || !(0.0..=1.0).contains(&seg.vip_share) {
+            bail!("invalid configuration: segments.lapse_percentile and segments.vip_share must be between 0 and 1");
+        }
+        if seg.lapse_min_days <= 0.0
+            || seg.lapse_max_days < seg.lapse_min_days
+            || seg.default_lapse_days <= 0.0
+            || seg.default_expected_days <= 0.0
+            || seg.at_risk_factor <= 0.0
+        {
+            bail!("invalid configuration: segments day counts and at_risk_factor must be positive, lapse_max_days >= lapse_min_days");
+        }
+        let w = &self.engagement;
+        if [w.recency, w.frequency, w.money, w.browsing]
+            .iter()
+            .any(|x| *x < 0.0)
+            || w.recency + w.frequency + w.money + w.browsing <= 0.0
+        {
+            bail!(
+                "invalid configuration: engagement weights must be non-negative and not all zero"
+            );
+        }
+        if self.lifecycle.sweep_interval_minutes == 0 || !(1..=24).contains(&self.email.items) {
+            bail!("invalid configuration: lifecycle.sweep_interval_minutes must be at least 1 and email.items 1 to 24");
         }
         if self.pixel.events_per_minute == 0 || self.pixel.burst == 0 {
             bail!(

@@ -13,6 +13,7 @@ pub mod eval;
 pub mod http;
 pub mod importer;
 pub mod ingest;
+pub mod lifecycle;
 pub mod outbox;
 pub mod pg_embedded;
 pub mod recs;

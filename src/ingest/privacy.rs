@@ -4,7 +4,7 @@ use sqlx::PgConnection;
 
 use super::ApplyError;
 use crate::shopify::payloads::{CustomersDataRequest, CustomersRedact};
-use crate::store::{carts, customers, events, orders, privacy, widget_events, ShopId};
+use crate::store::{carts, customers, events, orders, privacy, segments, widget_events, ShopId};
 
 /// `customers/redact`: the customer's row and browsing go, their orders stay only as anonymous
 /// baskets, and a hashed tombstone keeps late webhooks from re-linking them.
@@ -19,6 +19,7 @@ pub(super) async fn apply_redact(
     // Widget events first: they are found through the customer's browsing devices.
     widget_events::delete_for_customer(conn, shop, customer_id).await?;
     events::delete_for_customer(conn, shop, customer_id).await?;
+    segments::delete_for_customer(conn, shop, customer_id).await?;
     customers::delete(conn, shop, customer_id).await?;
     privacy::record_redaction(conn, shop, customer_id).await?;
     tracing::info!(shop.id = shop.0, "customer redacted");

@@ -16,10 +16,12 @@ use tokio::task::JoinHandle;
 
 use super::apply::{apply, order_state, ApplyError};
 use super::orders::{store_orders, OrderState};
+use crate::app::Clock;
 use crate::http::error::is_unavailable;
+use crate::lifecycle::{self, LifecycleConfig};
 use crate::recs::{Models, Touched};
 use crate::store::inbox::{self, Finished, Outcome, PendingWebhook};
-use crate::store::ShopId;
+use crate::store::{segments, ShopId};
 
 /// Wakes the applier after a webhook is stored.
 #[derive(Clone, Default)]
@@ -38,15 +40,25 @@ pub struct Applier {
     batch: i64,
     handle: ApplierHandle,
     models: Arc<Models>,
+    lifecycle: LifecycleConfig,
+    clock: Clock,
 }
 
 impl Applier {
-    pub fn new(pool: PgPool, batch: i64, models: Arc<Models>) -> Self {
+    pub fn new(
+        pool: PgPool,
+        batch: i64,
+        models: Arc<Models>,
+        lifecycle: LifecycleConfig,
+        clock: Clock,
+    ) -> Self {
         Self {
             pool,
             batch,
             handle: ApplierHandle::default(),
             models,
+            lifecycle,
+            clock,
         }
     }
 
@@ -86,9 +98,32 @@ impl Applier {
         })
     }
 
-    /// Applies up to one batch in one transaction. Returns how many webhooks it handled.
+    /// Applies up to one batch in one transaction, then brings the segments of the customers
+    /// whose orders changed up to date. Returns how many webhooks it handled.
     pub async fn apply_batch(&self) -> Result<usize, sqlx::Error> {
-        apply_batch(&self.pool, self.batch, Some(&self.models)).await
+        let (count, orders) = apply_batch_inner(&self.pool, self.batch, Some(&self.models)).await?;
+        for (shop, order_ids) in orders {
+            // Committed already; a failure here is healed by the next sweep, with the same dates.
+            if let Err(e) = self.sync_segments(shop, &order_ids).await {
+                tracing::warn!(error = %e, shop.id = shop.0, "updating segments after orders failed");
+            }
+        }
+        Ok(count)
+    }
+
+    async fn sync_segments(&self, shop: ShopId, order_ids: &[i64]) -> sqlx::Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        let customers = segments::customers_of_orders(&mut conn, shop, order_ids).await?;
+        drop(conn);
+        lifecycle::sync_customers(
+            &self.pool,
+            shop,
+            &customers,
+            &self.lifecycle,
+            (self.clock)(),
+        )
+        .await?;
+        Ok(())
     }
 }
 
@@ -102,11 +137,20 @@ pub async fn apply_batch(
     limit: i64,
     models: Option<&Models>,
 ) -> Result<usize, sqlx::Error> {
+    Ok(apply_batch_inner(pool, limit, models).await?.0)
+}
+
+/// As `apply_batch`, also returning the orders it stored, per shop.
+async fn apply_batch_inner(
+    pool: &PgPool,
+    limit: i64,
+    models: Option<&Models>,
+) -> Result<(usize, Vec<(ShopId, Vec<i64>)>), sqlx::Error> {
     let mut touched = Touched::default();
     let mut tx = pool.begin().await?;
     let hooks = inbox::claim(&mut tx, limit).await?;
     if hooks.is_empty() {
-        return Ok(0);
+        return Ok((0, Vec::new()));
     }
     let finished = match apply_together(&mut tx, &hooks, &mut touched).await {
         Ok(finished) => finished,
@@ -143,7 +187,13 @@ pub async fn apply_batch(
     if let (Some(models), Some(last)) = (models, finished.iter().map(|f| f.inbox_id).max()) {
         models.mark_reflected(last);
     }
-    Ok(finished.len())
+    let orders = touched
+        .shops()
+        .into_iter()
+        .map(|shop| (shop, touched.order_ids(shop)))
+        .filter(|(_, ids)| !ids.is_empty())
+        .collect();
+    Ok((finished.len(), orders))
 }
 
 fn finished(hook: &PendingWebhook, outcome: Outcome, error: Option<String>) -> Finished {

@@ -9,11 +9,13 @@ mod classify;
 mod engagement;
 mod policy;
 mod segment;
+mod summary;
 
 pub use classify::{history_from_orders, segment_at, timeline, transitions, Facts, Transition};
 pub use engagement::{activity_weight, decay_activity, score, EngagementInputs, Weights};
 pub use policy::{derive, median, Overrides, Policy, PolicySettings};
 pub use segment::Segment;
+pub use summary::{summarise, Summary};
 
 #[cfg(test)]
 mod tests;

@@ -212,3 +212,13 @@ fn activity_decays_by_half_every_half_life() {
     assert_eq!(activity_weight("checkout_started"), 5.0);
     assert_eq!(activity_weight("something_else"), 0.0);
 }
+
+#[test]
+fn summary_counts_buckets_and_middle() {
+    let s = summarise(&[0.0, 9.9, 10.0, 55.0, 100.0]);
+    assert_eq!(s.customers, 5);
+    assert_eq!(s.histogram, [2, 1, 0, 0, 0, 1, 0, 0, 0, 1]);
+    assert_eq!(s.median, 10.0);
+    assert!((s.mean - 34.98).abs() < 1e-9);
+    assert_eq!(summarise(&[]).customers, 0);
+}

@@ -85,7 +85,8 @@ pub async fn mark_deleted(
 }
 
 /// Recomputes the customers' order statistics from the orders held (test and cancelled
-/// orders do not count; spend is what they kept after refunds).
+/// orders do not count; spend is what they kept after refunds), including the median gap
+/// between their orders that lifecycle segments use.
 pub async fn refresh_stats(
     conn: &mut PgConnection,
     shop: ShopId,
@@ -97,7 +98,8 @@ pub async fn refresh_stats(
     sqlx::query!(
         r#"update customer c
               set orders_count = coalesce(s.n, 0), total_spent = coalesce(s.spent, 0),
-                  first_order_at = s.first_at, last_order_at = s.last_at
+                  first_order_at = s.first_at, last_order_at = s.last_at,
+                  median_gap_days = g.median_gap
              from unnest($2::int8[]) as ids(id)
              left join (select customer_id, count(*)::int as n,
                                sum(coalesce(current_total_price, total_price)) as spent,
@@ -106,6 +108,16 @@ pub async fn refresh_stats(
                           from "order"
                          where shop_id = $1 and customer_id = any($2) and not test and cancelled_at is null
                          group by customer_id) s on s.customer_id = ids.id
+             left join (select customer_id,
+                               percentile_cont(0.5) within group (order by gap) as median_gap
+                          from (select customer_id,
+                                       extract(epoch from t - lag(t) over (partition by customer_id order by t)) / 86400.0 as gap
+                                  from (select customer_id, coalesce(processed_at, created_at) as t
+                                          from "order"
+                                         where shop_id = $1 and customer_id = any($2) and not test
+                                           and cancelled_at is null) o) x
+                         where gap is not null
+                         group by customer_id) g on g.customer_id = ids.id
             where c.shop_id = $1 and c.customer_id = ids.id"#,
         shop.0,
         customer_ids

@@ -11,6 +11,7 @@ pub mod inbox;
 pub mod orders;
 pub mod privacy;
 pub mod rules;
+pub mod segments;
 pub mod shop_cache;
 pub mod shops;
 pub mod widget_events;

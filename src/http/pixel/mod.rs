@@ -178,6 +178,22 @@ pub async fn receive(
         .await?
         .into_iter()
         .collect();
+    let new_rows: Vec<events::BrowseEventRow> = rows
+        .iter()
+        .filter(|r| fresh.contains(&r.event_id) && r.customer_id.is_some())
+        .cloned()
+        .collect();
+    // Stored already; engagement is a hint, so a failure is logged, not returned.
+    if let Err(e) = crate::lifecycle::record_browsing(
+        &state.pool,
+        shop,
+        &new_rows,
+        state.settings.engagement.browse_half_life_days,
+    )
+    .await
+    {
+        tracing::warn!(error = %e, "recording browsing activity failed");
+    }
     let stored = fresh.len() as u64;
     let duplicates = rows.len() as u64 - stored;
     state.models.record_browse(
