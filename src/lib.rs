@@ -8,6 +8,7 @@ pub mod csv_import;
 pub mod db;
 pub mod demo;
 pub mod demo_data;
+pub mod email;
 pub mod engine;
 pub mod eval;
 pub mod http;

@@ -9,9 +9,9 @@ use sqlx::PgPool;
 
 use super::{engagement_of, known_since, lock_shop, LifecycleConfig};
 use crate::segments::{
-    history_from_orders, score, summarise, EngagementInputs, Segment, Transition,
+    history_from_orders, score, EngagementInputs, Segment, Transition,
 };
-use crate::store::segments::{self, Change, DailyRow, SegmentUpdate};
+use crate::store::segments::{self, Change, SegmentUpdate};
 use crate::store::ShopId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,21 +113,7 @@ pub async fn rebuild_history(
             names.push(segment.to_string());
         }
         segments::write_snapshot(&mut tx, shop, day, &ids, &scores, &names).await?;
-        let daily: Vec<DailyRow> = groups
-            .into_iter()
-            .map(|(segment, (values, vip))| {
-                let s = summarise(&values);
-                DailyRow {
-                    day,
-                    segment,
-                    customers: s.customers as i32,
-                    vip,
-                    mean_score: s.mean as f32,
-                    median_score: s.median as f32,
-                    histogram: s.histogram.iter().map(|n| *n as i32).collect(),
-                }
-            })
-            .collect();
+        let daily = super::snapshot::daily_rows(day, groups);
         segments::write_daily(&mut tx, shop, &daily).await?;
         tx.commit().await?;
     }

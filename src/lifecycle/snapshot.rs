@@ -62,8 +62,22 @@ pub async fn snapshot_day(
         customers += rows.len();
         after = last;
     }
-    let daily: Vec<DailyRow> = groups
+    let daily = daily_rows(day, groups);
+    segments::write_daily(&mut tx, shop, &daily).await?;
+    tx.commit().await?;
+    Ok(SnapshotStats {
+        customers,
+        elapsed_ms: started.elapsed().as_millis(),
+    })
+}
+
+/// The day's summary rows: one per segment (scores, VIP count) and one `all`.
+pub(super) fn daily_rows(day: NaiveDate, groups: BTreeMap<String, (Vec<f64>, i32)>) -> Vec<DailyRow> {
+    let all: Vec<f64> = groups.values().flat_map(|(v, _)| v.iter().copied()).collect();
+    let all_vip = groups.values().map(|(_, n)| n).sum();
+    groups
         .into_iter()
+        .chain(std::iter::once(("all".to_string(), (all, all_vip))))
         .map(|(segment, (scores, vip))| {
             let s = summarise(&scores);
             DailyRow {
@@ -76,11 +90,5 @@ pub async fn snapshot_day(
                 histogram: s.histogram.iter().map(|n| *n as i32).collect(),
             }
         })
-        .collect();
-    segments::write_daily(&mut tx, shop, &daily).await?;
-    tx.commit().await?;
-    Ok(SnapshotStats {
-        customers,
-        elapsed_ms: started.elapsed().as_millis(),
-    })
+        .collect()
 }

@@ -2,16 +2,19 @@
 //! its shop with a per-shop API key (`Authorization: Bearer srk_…`); the shop comes only from
 //! the key.
 
+mod customers;
+mod engagement;
 mod openapi;
 pub use openapi::ApiDoc;
 mod recommendations;
 pub(crate) use recommendations::parse_ids;
 mod rules;
+mod segments;
 mod stats;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, put};
 use axum::Router;
 
 use super::error::AppError;
@@ -37,6 +40,15 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/rules", get(rules::list).post(rules::create))
         .route("/api/v1/rules/{rule_id}", delete(rules::delete))
         .route("/api/v1/stats/widgets", get(stats::widgets))
+        .route("/api/v1/segments", get(segments::list))
+        .route("/api/v1/segments/policy", put(segments::set_policy))
+        .route("/api/v1/segments/{name}/customers", get(segments::members))
+        .route("/api/v1/customers/{customer_id}", get(customers::show))
+        .route(
+            "/api/v1/customers/{customer_id}/email-block",
+            get(customers::email_block),
+        )
+        .route("/api/v1/engagement", get(engagement::series))
         // Without a key: the document describes the API, not a shop.
         .route("/api/v1/openapi.json", get(openapi::document))
 }

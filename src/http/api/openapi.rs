@@ -18,7 +18,7 @@ use utoipa::openapi::{
 };
 use utoipa::{Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
 
-use super::{recommendations, rules, stats};
+use super::{customers, engagement, recommendations, rules, segments, stats};
 use crate::engine::Reason;
 
 /// The name of the security scheme every operation requires.
@@ -42,6 +42,12 @@ const API_KEY: &str = "api_key";
         rules::create,
         rules::delete,
         stats::widgets,
+        segments::list,
+        segments::set_policy,
+        segments::members,
+        customers::show,
+        customers::email_block,
+        engagement::series,
         document,
     ),
     components(
@@ -54,6 +60,7 @@ const API_KEY: &str = "api_key";
         (name = "recommendations", description = "Recommendation lists"),
         (name = "rules", description = "Merchant rules: pin or exclude products"),
         (name = "stats", description = "Widget performance"),
+        (name = "segments", description = "Lifecycle segments, engagement scores and e-mail blocks for flows"),
         (name = "meta", description = "This document"),
     ),
 )]
