@@ -66,6 +66,8 @@ pub enum Command {
         #[command(subcommand)]
         action: ApiKeyAction,
     },
+    /// Lifecycle segments: counts (`--shop S`), `export` as CSV, `rebuild` history from orders.
+    Segments(crate::cli_segments::SegmentsArgs),
     /// Offline accuracy on an orders CSV export: train on past orders, score next purchases
     /// and basket completion against popularity. Needs no database.
     Eval(crate::eval::command::EvalArgs),
@@ -165,6 +167,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&result?)?);
             Ok(())
         }
+        Command::Segments(args) => crate::cli_segments::run(&settings, args).await,
         Command::Eval(args) => crate::eval::command::run(args),
     }
 }

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod cli;
 mod cli_rebuild;
+mod cli_segments;
 pub mod config;
 pub mod csv_import;
 pub mod db;

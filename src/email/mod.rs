@@ -93,7 +93,10 @@ pub fn render(
             ),
             image_url: c.image_url.as_deref().map(absolute),
             price: price(c.price),
-            compare_at: price(c.compare_at_price.filter(|was| c.price.is_some_and(|p| *was > p))),
+            compare_at: price(
+                c.compare_at_price
+                    .filter(|was| c.price.is_some_and(|p| *was > p)),
+            ),
         })
         .collect();
     let columns = cells.len().clamp(1, 3);
@@ -122,10 +125,18 @@ pub fn render(
                 None => format!("Complete your order: this bundle is {discount_percent}% off."),
             };
             let cta = match discount_code {
-                Some(code) => format!("{base}/discount/{code}?{}", query(&[("redirect", "/cart")]) + "&" + &tag("cta")),
+                Some(code) => format!(
+                    "{base}/discount/{code}?{}",
+                    query(&[("redirect", "/cart")]) + "&" + &tag("cta")
+                ),
                 None => format!("{base}/cart?{}", tag("cta")),
             };
-            ("Still thinking it over?", Some(note), cta, "Complete your order")
+            (
+                "Still thinking it over?",
+                Some(note),
+                cta,
+                "Complete your order",
+            )
         }
     };
     Block {

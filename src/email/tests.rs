@@ -35,9 +35,16 @@ fn block_is_email_safe_with_absolute_tagged_links() {
     ];
     let html = render(&cards, "EUR", &Content::Picks, &links()).expect("renders");
     assert!(!html.contains("<script"), "no scripts");
-    assert!(!html.contains("class="), "no classes: e-mail clients drop stylesheets");
+    assert!(
+        !html.contains("class="),
+        "no classes: e-mail clients drop stylesheets"
+    );
     assert!(html.contains("<table role=\"presentation\""));
-    assert!(html.contains("Tea &#60;Earl&#62; &#38; Grey") || html.contains("Tea &lt;Earl&gt; &amp; Grey"), "escaped: {html}");
+    assert!(
+        html.contains("Tea &#60;Earl&#62; &#38; Grey")
+            || html.contains("Tea &lt;Earl&gt; &amp; Grey"),
+        "escaped: {html}"
+    );
     assert!(html.contains("href=\"https://shop.example/products/p-1?utm_source=shoprecs&#38;utm_medium=email&#38;utm_campaign=picks&#38;utm_content=position-1\"")
         || html.contains("href=\"https://shop.example/products/p-1?utm_source=shoprecs&amp;utm_medium=email&amp;utm_campaign=picks&amp;utm_content=position-1\""), "{html}");
     assert!(html.contains("src=\"https://shop.example/img/1.png\""));

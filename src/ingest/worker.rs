@@ -101,14 +101,18 @@ impl Applier {
     /// Applies up to one batch in one transaction, then brings the segments of the customers
     /// whose orders changed up to date. Returns how many webhooks it handled.
     pub async fn apply_batch(&self) -> Result<usize, sqlx::Error> {
-        let (count, orders) = apply_batch_inner(&self.pool, self.batch, Some(&self.models)).await?;
-        for (shop, order_ids) in orders {
+        let applied = apply_batch_inner(&self.pool, self.batch, Some(&self.models)).await?;
+        for (shop, order_ids) in &applied.orders {
             // Committed already; a failure here is healed by the next sweep, with the same dates.
-            if let Err(e) = self.sync_segments(shop, &order_ids).await {
+            if let Err(e) = self.sync_segments(*shop, order_ids).await {
                 tracing::warn!(error = %e, shop.id = shop.0, "updating segments after orders failed");
             }
         }
-        Ok(count)
+        // Only now is everything this batch changed visible to readers.
+        if let Some(last) = applied.last_inbox_id {
+            self.models.mark_reflected(last);
+        }
+        Ok(applied.count)
     }
 
     async fn sync_segments(&self, shop: ShopId, order_ids: &[i64]) -> sqlx::Result<()> {
@@ -137,20 +141,37 @@ pub async fn apply_batch(
     limit: i64,
     models: Option<&Models>,
 ) -> Result<usize, sqlx::Error> {
-    Ok(apply_batch_inner(pool, limit, models).await?.0)
+    let applied = apply_batch_inner(pool, limit, models).await?;
+    if let (Some(models), Some(last)) = (models, applied.last_inbox_id) {
+        models.mark_reflected(last);
+    }
+    Ok(applied.count)
 }
 
-/// As `apply_batch`, also returning the orders it stored, per shop.
+/// What one batch did.
+struct Applied {
+    count: usize,
+    /// The orders it stored, per shop.
+    orders: Vec<(ShopId, Vec<i64>)>,
+    last_inbox_id: Option<i64>,
+}
+
+/// As `apply_batch`, without marking the batch reflected (the caller does, when all that
+/// follows from it is done).
 async fn apply_batch_inner(
     pool: &PgPool,
     limit: i64,
     models: Option<&Models>,
-) -> Result<(usize, Vec<(ShopId, Vec<i64>)>), sqlx::Error> {
+) -> Result<Applied, sqlx::Error> {
     let mut touched = Touched::default();
     let mut tx = pool.begin().await?;
     let hooks = inbox::claim(&mut tx, limit).await?;
     if hooks.is_empty() {
-        return Ok((0, Vec::new()));
+        return Ok(Applied {
+            count: 0,
+            orders: Vec::new(),
+            last_inbox_id: None,
+        });
     }
     let finished = match apply_together(&mut tx, &hooks, &mut touched).await {
         Ok(finished) => finished,
@@ -184,16 +205,17 @@ async fn apply_batch_inner(
             tracing::error!(error = ?e, "updating the recommendation models failed");
         }
     }
-    if let (Some(models), Some(last)) = (models, finished.iter().map(|f| f.inbox_id).max()) {
-        models.mark_reflected(last);
-    }
     let orders = touched
         .shops()
         .into_iter()
         .map(|shop| (shop, touched.order_ids(shop)))
         .filter(|(_, ids)| !ids.is_empty())
         .collect();
-    Ok((finished.len(), orders))
+    Ok(Applied {
+        count: finished.len(),
+        orders,
+        last_inbox_id: finished.iter().map(|f| f.inbox_id).max(),
+    })
 }
 
 fn finished(hook: &PendingWebhook, outcome: Outcome, error: Option<String>) -> Finished {

@@ -4,6 +4,7 @@
 //! orders. The rules themselves are pure, in `crate::segments`.
 
 mod activity;
+mod members;
 mod policy;
 mod rebuild;
 mod runner;
@@ -11,8 +12,9 @@ mod snapshot;
 mod sync;
 
 pub use activity::record_browsing;
+pub use members::{member, write_csv, Member, Selection};
 pub use policy::current_policy;
-pub use rebuild::rebuild_history;
+pub use rebuild::{rebuild_history, RebuildStats};
 pub use runner::SweepClock;
 pub use snapshot::{snapshot_day, SnapshotStats};
 pub use sync::{sweep_shop, sync_customers, SyncStats};

@@ -9,7 +9,8 @@ use crate::segments::{derive, Overrides, Policy};
 use crate::store::segments;
 use crate::store::ShopId;
 
-/// The stored policy when it is less than a day old, else a freshly derived (and stored) one.
+/// The stored policy when it is less than a day old and the shop has about as many buying
+/// customers as it was learned from; else a freshly derived (and stored) one.
 pub async fn current_policy(
     conn: &mut PgConnection,
     shop: ShopId,
@@ -21,7 +22,10 @@ pub async fn current_policy(
         if let Some((json, at)) = segments::policy(conn, shop).await? {
             if now - at < Duration::days(1) && at <= now {
                 if let Ok(policy) = serde_json::from_value::<Policy>(json) {
-                    return Ok(policy);
+                    let buyers = segments::buyers(conn, shop).await?;
+                    if policy.still_fits(buyers as usize) {
+                        return Ok(policy);
+                    }
                 }
             }
         }

@@ -8,9 +8,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sqlx::PgPool;
 
 use super::{engagement_of, known_since, lock_shop, LifecycleConfig};
-use crate::segments::{
-    history_from_orders, score, EngagementInputs, Segment, Transition,
-};
+use crate::segments::{history_from_orders, score, EngagementInputs, Segment, Transition};
 use crate::store::segments::{self, Change, SegmentUpdate};
 use crate::store::ShopId;
 

@@ -72,8 +72,14 @@ pub async fn snapshot_day(
 }
 
 /// The day's summary rows: one per segment (scores, VIP count) and one `all`.
-pub(super) fn daily_rows(day: NaiveDate, groups: BTreeMap<String, (Vec<f64>, i32)>) -> Vec<DailyRow> {
-    let all: Vec<f64> = groups.values().flat_map(|(v, _)| v.iter().copied()).collect();
+pub(super) fn daily_rows(
+    day: NaiveDate,
+    groups: BTreeMap<String, (Vec<f64>, i32)>,
+) -> Vec<DailyRow> {
+    let all: Vec<f64> = groups
+        .values()
+        .flat_map(|(v, _)| v.iter().copied())
+        .collect();
     let all_vip = groups.values().map(|(_, n)| n).sum();
     groups
         .into_iter()

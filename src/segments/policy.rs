@@ -68,6 +68,9 @@ pub struct Policy {
     pub intervals_observed: usize,
     /// Whether `lapse_days` is the merchant's override.
     pub lapse_overridden: bool,
+    /// How many buying customers the values were learned from.
+    #[serde(default)]
+    pub buyers: usize,
 }
 
 /// The median of `values` (`None` when empty). Sorts a copy.
@@ -125,10 +128,17 @@ pub fn derive(
         median_spent: median(&buyers).unwrap_or(0.0),
         intervals_observed: if learned { gaps_days.len() } else { 0 },
         lapse_overridden: overrides.lapse_days.is_some_and(|d| d > 0.0),
+        buyers: buyers.len(),
     }
 }
 
 impl Policy {
+    /// Whether values learned from `self.buyers` buying customers still hold for `buyers`
+    /// (within a tenth, or a few while the shop is small).
+    pub fn still_fits(&self, buyers: usize) -> bool {
+        self.buyers.abs_diff(buyers) <= (self.buyers / 10).max(2)
+    }
+
     pub fn is_vip(&self, net_spent: f64) -> bool {
         self.vip_min_spent
             .is_some_and(|min| net_spent > 0.0 && net_spent >= min)

@@ -21,6 +21,7 @@ fn policy() -> Policy {
         median_spent: 100.0,
         intervals_observed: 50,
         lapse_overridden: false,
+        buyers: 100,
     }
 }
 
@@ -153,6 +154,7 @@ fn policy_is_learned_from_the_shops_gaps_and_bounded() {
     assert!((p.expected_days - 50.5).abs() < 1e-9);
     assert!((p.lapse_days - 90.1).abs() < 1e-9, "{}", p.lapse_days);
     assert!(p.is_vip(1000.0) && p.is_vip(960.0) && !p.is_vip(900.0));
+    assert!(p.still_fits(110) && p.still_fits(90) && !p.still_fits(111));
     // Huge gaps are bounded by the maximum window; too few gaps use the defaults.
     let huge: Vec<f64> = vec![5000.0; 30];
     assert_eq!(

@@ -557,3 +557,13 @@ pub async fn order_times(
         .map(|r| (r.customer_id, r.t, r.amount))
         .collect())
 }
+
+/// How many customers have bought (what the policy's VIP threshold was learned from).
+pub async fn buyers(conn: &mut PgConnection, shop: ShopId) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"select count(*) as "n!" from customer where shop_id = $1 and not deleted and orders_count > 0"#,
+        shop.0
+    )
+    .fetch_one(conn)
+    .await
+}

@@ -164,6 +164,42 @@ pub async fn spawn_app_at(now: i64, settings: Settings, secrets: Secrets) -> Tes
     spawn_app_full(database, settings, secrets, Arc::new(move || fixed)).await
 }
 
+/// A clock tests move by hand.
+#[derive(Clone)]
+pub struct TestClock(Arc<std::sync::atomic::AtomicI64>);
+
+impl TestClock {
+    pub fn set(&self, at: chrono::DateTime<chrono::Utc>) {
+        self.0
+            .store(at.timestamp(), std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        let secs = self.0.load(std::sync::atomic::Ordering::SeqCst);
+        chrono::DateTime::from_timestamp(secs, 0).expect("valid time")
+    }
+}
+
+/// A fresh app whose clock the test moves.
+pub async fn spawn_app_with_clock(
+    start: chrono::DateTime<chrono::Utc>,
+    settings: Settings,
+) -> (TestApp, TestClock) {
+    let clock = TestClock(Arc::new(std::sync::atomic::AtomicI64::new(
+        start.timestamp(),
+    )));
+    let reader = clock.clone();
+    let database = fresh_database().await;
+    let app = spawn_app_full(
+        database,
+        settings,
+        Secrets::fixed(SECRET),
+        Arc::new(move || reader.now()),
+    )
+    .await;
+    (app, clock)
+}
+
 async fn spawn_app_full(
     database: String,
     settings: Settings,

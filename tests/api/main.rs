@@ -11,5 +11,6 @@ mod pixel;
 mod privacy;
 mod proxy;
 mod recommendations;
+mod segments;
 mod webhooks;
 mod webhooks_apply;

@@ -8,13 +8,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::openapi::{Forbidden, NotFound, Unauthorized};
-use super::segments::{member, Member};
 use super::ApiShop;
 use crate::app::AppState;
 use crate::email::{self, Content, Links};
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::{Json, Path, Query};
-use crate::lifecycle::current_policy;
+use crate::lifecycle::{current_policy, member, Member};
 use crate::recs::lists::{self, Context, Item, List};
 use crate::store::segments::{self, ChangeRow, CustomerFacts};
 use crate::store::{catalog, shops, ShopId};
@@ -95,18 +94,28 @@ pub async fn show(
     let mut conn = state.pool.acquire().await?;
     let policy = current_policy(&mut conn, shop, &state.lifecycle, now, false).await?;
     let history = segments::history(&mut conn, shop, customer_id).await?;
-    let scores =
-        segments::customer_scores(&mut conn, shop, customer_id, (now - Duration::days(90)).date_naive())
-            .await?;
+    let scores = segments::customer_scores(
+        &mut conn,
+        shop,
+        customer_id,
+        (now - Duration::days(90)).date_naive(),
+    )
+    .await?;
     drop(conn);
     let context = Context {
         customer: Some(customer_id),
         ..Context::default()
     };
-    let (recommendations, _) =
-        lists::serve(&state.models, shop, List::ForYou, &context, 6, now.timestamp());
+    let (recommendations, _) = lists::serve(
+        &state.models,
+        shop,
+        List::ForYou,
+        &context,
+        6,
+        now.timestamp(),
+    );
     Ok(Json(CustomerResponse {
-        customer: member(&facts, &policy, &state),
+        customer: member(&facts, &policy, &state.lifecycle, now),
         total_spent: facts.total_spent,
         history: history.into_iter().map(HistoryEntry::from).collect(),
         engagement_history: scores

@@ -4,7 +4,6 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -13,9 +12,9 @@ use super::ApiShop;
 use crate::app::AppState;
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::{Json, Path, Query};
-use crate::lifecycle::{current_policy, engagement_of};
-use crate::segments::{score, Overrides, Policy, Segment};
-use crate::store::segments::{self, CustomerFacts};
+use crate::lifecycle::{current_policy, member, write_csv, Member, Selection};
+use crate::segments::{Overrides, Policy, Segment};
+use crate::store::segments;
 
 /// One segment: what it means and how many customers are in it now.
 #[derive(Debug, Serialize, ToSchema)]
@@ -71,7 +70,8 @@ pub struct SegmentsResponse {
     pub policy: PolicyView,
 }
 
-const VIP_DEFINITION: &str = "A flag on top of the segment: the top share of buying customers by net spend (after refunds).";
+const VIP_DEFINITION: &str =
+    "A flag on top of the segment: the top share of buying customers by net spend (after refunds).";
 
 /// `GET /api/v1/segments`
 #[utoipa::path(
@@ -180,46 +180,12 @@ pub struct MembersQuery {
     limit: Option<i64>,
 }
 
-/// A customer as flows need them: ids, segment, score, consent; nothing personal.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Member {
-    pub customer_id: i64,
-    pub segment: String,
-    pub segment_since: Option<DateTime<Utc>>,
-    pub vip: bool,
-    /// Engagement score now, 0–100.
-    pub engagement_score: f64,
-    pub orders_count: i32,
-    pub last_order_at: Option<DateTime<Utc>>,
-    pub accepts_email_marketing: bool,
-    pub accepts_sms_marketing: bool,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MembersResponse {
     pub segment: String,
     pub customers: Vec<Member>,
     /// Pass as `after` for the next page; `null` on the last page.
     pub next_after: Option<i64>,
-}
-
-pub(super) fn member(c: &CustomerFacts, policy: &Policy, state: &AppState) -> Member {
-    Member {
-        customer_id: c.customer_id,
-        segment: c.segment.clone().unwrap_or_default(),
-        segment_since: c.segment_since,
-        vip: c.vip,
-        engagement_score: score(
-            &engagement_of(c),
-            &state.lifecycle.weights,
-            policy.median_spent,
-            state.now(),
-        ),
-        orders_count: c.orders_count,
-        last_order_at: c.last_order_at,
-        accepts_email_marketing: c.accepts_email_marketing,
-        accepts_sms_marketing: c.accepts_sms_marketing,
-    }
 }
 
 /// `GET /api/v1/segments/{name}/customers?after=&limit=` (JSON), or the whole segment as CSV
@@ -253,17 +219,12 @@ pub async fn members(
     Query(q): Query<MembersQuery>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let (segment, vip_only) = match name.as_str() {
-        "vip" => (None, true),
-        other => match Segment::parse(other) {
-            Some(s) => (Some(s.as_str()), false),
-            None => {
-                return Err(AppError::NotFound(format!(
-                    "no segment `{other}`: use prospect, new, returning, at_risk, lapsed or vip"
-                )))
-            }
-        },
-    };
+    let selection = Selection::parse(&name).ok_or_else(|| {
+        AppError::NotFound(format!(
+            "no segment `{name}`: use prospect, new, returning, at_risk, lapsed or vip"
+        ))
+    })?;
+    let (segment, vip_only) = selection.filter();
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(AppError::Unprocessable(
@@ -275,24 +236,12 @@ pub async fn members(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/csv"));
     let mut conn = state.pool.acquire().await?;
-    let policy = current_policy(&mut conn, shop, &state.lifecycle, state.now(), false).await?;
+    let now = state.now();
     if wants_csv {
-        let mut out = csv::Writer::from_writer(Vec::new());
-        let mut after = q.after.unwrap_or(i64::MIN);
-        loop {
-            let rows = segments::members(&mut conn, shop, segment, vip_only, after, 5_000).await?;
-            let Some(last) = rows.last().map(|r| r.customer_id) else {
-                break;
-            };
-            for r in &rows {
-                out.serialize(member(r, &policy, &state))
-                    .map_err(|e| AppError::Internal(e.into()))?;
-            }
-            after = last;
-        }
-        let body = out
-            .into_inner()
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("csv: {e}")))?;
+        let mut body = Vec::new();
+        write_csv(&mut conn, shop, selection, &state.lifecycle, now, &mut body)
+            .await
+            .map_err(AppError::Internal)?;
         let disposition = format!("attachment; filename=\"segment-{name}.csv\"");
         return Ok((
             [
@@ -303,6 +252,7 @@ pub async fn members(
         )
             .into_response());
     }
+    let policy = current_policy(&mut conn, shop, &state.lifecycle, now, false).await?;
     let rows = segments::members(
         &mut conn,
         shop,
@@ -316,7 +266,7 @@ pub async fn members(
     let customers: Vec<Member> = rows
         .iter()
         .take(limit as usize)
-        .map(|r| member(r, &policy, &state))
+        .map(|r| member(r, &policy, &state.lifecycle, now))
         .collect();
     let next_after = more
         .then(|| customers.last().map(|m| m.customer_id))
