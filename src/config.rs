@@ -23,6 +23,7 @@ pub struct Settings {
     pub pixel: PixelSettings,
     pub storefront: StorefrontSettings,
     pub engine: EngineSettings,
+    pub checkouts: CheckoutSettings,
     pub log: LogSettings,
 }
 
@@ -100,6 +101,16 @@ impl EngineSettings {
             ..Default::default()
         }
     }
+}
+
+/// Abandoned checkouts and their bundle offers (`crate::abandoned`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutSettings {
+    pub abandon_after_minutes: i64,
+    pub bundle_discount_percent: i32,
+    pub expire_after_days: i64,
+    pub sweep_interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -185,6 +196,13 @@ impl Settings {
         }
         if !(0.0..=1.0).contains(&e.pair_popularity_exponent) {
             bail!("invalid configuration: engine.pair_popularity_exponent must be between 0 and 1");
+        }
+        let c = &self.checkouts;
+        if c.abandon_after_minutes < 1 || c.expire_after_days < 1 || c.sweep_interval_secs < 1 {
+            bail!("invalid configuration: checkouts.abandon_after_minutes, expire_after_days and sweep_interval_secs must be positive");
+        }
+        if !(0..=100).contains(&c.bundle_discount_percent) {
+            bail!("invalid configuration: checkouts.bundle_discount_percent must be between 0 and 100");
         }
         if self.pixel.events_per_minute == 0 || self.pixel.burst == 0 {
             bail!(
