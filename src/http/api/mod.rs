@@ -2,6 +2,7 @@
 //! its shop with a per-shop API key (`Authorization: Bearer srk_…`); the shop comes only from
 //! the key.
 
+mod abandoned;
 mod openapi;
 pub use openapi::ApiDoc;
 mod recommendations;
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/rules", get(rules::list).post(rules::create))
         .route("/api/v1/rules/{rule_id}", delete(rules::delete))
         .route("/api/v1/stats/widgets", get(stats::widgets))
+        .route("/api/v1/abandoned-checkouts", get(abandoned::list))
         // Without a key: the document describes the API, not a shop.
         .route("/api/v1/openapi.json", get(openapi::document))
 }

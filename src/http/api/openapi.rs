@@ -18,7 +18,7 @@ use utoipa::openapi::{
 };
 use utoipa::{Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
 
-use super::{recommendations, rules, stats};
+use super::{abandoned, recommendations, rules, stats};
 use crate::engine::Reason;
 
 /// The name of the security scheme every operation requires.
@@ -28,7 +28,8 @@ const API_KEY: &str = "api_key";
 #[openapi(
     info(
         title = "shoprecs API",
-        description = "Recommendations, merchant rules and widget statistics for one shop. \
+        description = "Recommendations, merchant rules, widget statistics and abandoned \
+            checkouts for one shop. \
             Every request proves its shop with the shop's API key \
             (`Authorization: Bearer srk_…`, created with `shoprecs api-key create`).",
     ),
@@ -42,6 +43,7 @@ const API_KEY: &str = "api_key";
         rules::create,
         rules::delete,
         stats::widgets,
+        abandoned::list,
         document,
     ),
     components(
@@ -54,6 +56,7 @@ const API_KEY: &str = "api_key";
         (name = "recommendations", description = "Recommendation lists"),
         (name = "rules", description = "Merchant rules: pin or exclude products"),
         (name = "stats", description = "Widget performance"),
+        (name = "checkouts", description = "Abandoned checkouts and their bundle offers"),
         (name = "meta", description = "This document"),
     ),
 )]
