@@ -181,29 +181,46 @@ impl Application {
     }
 }
 
-/// Periodic chores: prune idle rate-limit buckets, purge old failed webhook bodies, sweep
-/// lifecycle segments.
+/// Periodic chores: prune idle rate-limit buckets, purge old failed webhook bodies and sweep
+/// lifecycle segments (every minute, each shop's sweep when due), and sweep abandoned checkouts
+/// (every `checkouts.sweep_interval_secs`, first one interval after start).
 fn spawn_housekeeping(
     state: AppState,
     mut stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
+        let every = Duration::from_secs(state.settings.checkouts.sweep_interval_secs);
+        let mut sweep = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
-                _ = tick.tick() => {}
+                _ = tick.tick() => chores(&state).await,
+                _ = sweep.tick() => sweep_checkouts(&state).await,
                 _ = stop.changed() => return,
-            }
-            state.pixel_limiter.prune();
-            let days = state.settings.webhooks.failed_body_retention_days;
-            if let Err(e) = inbox::purge_failed_bodies(&state.pool, days).await {
-                tracing::warn!(error = %e, "purging old failed webhook bodies failed");
-            }
-            if let Err(e) = sweep_segments(&state).await {
-                tracing::warn!(error = %e, "sweeping lifecycle segments failed");
             }
         }
     })
+}
+
+async fn chores(state: &AppState) {
+    state.pixel_limiter.prune();
+    let days = state.settings.webhooks.failed_body_retention_days;
+    if let Err(e) = inbox::purge_failed_bodies(&state.pool, days).await {
+        tracing::warn!(error = %e, "purging old failed webhook bodies failed");
+    }
+    if let Err(e) = sweep_segments(state).await {
+        tracing::warn!(error = %e, "sweeping lifecycle segments failed");
+    }
+}
+
+async fn sweep_checkouts(state: &AppState) {
+    let settings = &state.settings.checkouts;
+    // A shop's failure is logged inside; the next sweep tries again.
+    if let Err(e) = crate::abandoned::sweep(&state.pool, &state.models, settings, state.now()).await
+    {
+        tracing::warn!(error = ?e, "checkout sweep failed");
+    }
 }
 
 /// Moves customers whose thresholds passed and takes the day's engagement snapshot, per shop,

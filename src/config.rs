@@ -27,6 +27,7 @@ pub struct Settings {
     pub engagement: crate::segments::Weights,
     pub lifecycle: LifecycleSettings,
     pub email: EmailSettings,
+    pub checkouts: CheckoutSettings,
     pub log: LogSettings,
 }
 
@@ -120,6 +121,16 @@ impl EngineSettings {
             ..Default::default()
         }
     }
+}
+
+/// Abandoned checkouts and their bundle offers (`crate::abandoned`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutSettings {
+    pub abandon_after_minutes: i64,
+    pub bundle_discount_percent: i32,
+    pub expire_after_days: i64,
+    pub sweep_interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -230,6 +241,13 @@ impl Settings {
         }
         if self.lifecycle.sweep_interval_minutes == 0 || !(1..=24).contains(&self.email.items) {
             bail!("invalid configuration: lifecycle.sweep_interval_minutes must be at least 1 and email.items 1 to 24");
+        }
+        let c = &self.checkouts;
+        if c.abandon_after_minutes < 1 || c.expire_after_days < 1 || c.sweep_interval_secs < 1 {
+            bail!("invalid configuration: checkouts.abandon_after_minutes, expire_after_days and sweep_interval_secs must be positive");
+        }
+        if !(0..=100).contains(&c.bundle_discount_percent) {
+            bail!("invalid configuration: checkouts.bundle_discount_percent must be between 0 and 100");
         }
         if self.pixel.events_per_minute == 0 || self.pixel.burst == 0 {
             bail!(

@@ -1,5 +1,6 @@
 //! shoprecs: a self-hosted, multi-tenant recommendation server for Shopify storefronts.
 
+pub mod abandoned;
 pub mod app;
 pub mod cli;
 mod cli_rebuild;

@@ -4,10 +4,12 @@ use sqlx::PgConnection;
 
 use super::ApplyError;
 use crate::shopify::payloads::{CustomersDataRequest, CustomersRedact};
-use crate::store::{carts, customers, events, orders, privacy, segments, widget_events, ShopId};
+use crate::store::{
+    abandoned, carts, customers, events, orders, privacy, segments, widget_events, ShopId,
+};
 
-/// `customers/redact`: the customer's row and browsing go, their orders stay only as anonymous
-/// baskets, and a hashed tombstone keeps late webhooks from re-linking them.
+/// `customers/redact`: the customer's row, browsing, segment history, scores and abandoned
+/// checkouts go, their orders stay only as anonymous baskets, and a hashed tombstone keeps late webhooks from re-linking them.
 pub(super) async fn apply_redact(
     conn: &mut PgConnection,
     shop: ShopId,
@@ -16,6 +18,7 @@ pub(super) async fn apply_redact(
     let customer_id = request.customer.id;
     orders::unlink_customer(conn, shop, customer_id, &request.orders_to_redact).await?;
     carts::unlink_customer(conn, shop, customer_id).await?;
+    abandoned::delete_for_customer(conn, shop, customer_id).await?;
     // Widget events first: they are found through the customer's browsing devices.
     widget_events::delete_for_customer(conn, shop, customer_id).await?;
     events::delete_for_customer(conn, shop, customer_id).await?;

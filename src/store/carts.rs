@@ -81,14 +81,16 @@ pub async fn upsert_checkout(
     Ok(())
 }
 
-/// Detaches checkouts from a redacted customer.
+/// Detaches checkouts from a redacted customer. Their e-mail was the customer's too: without
+/// it, the checkouts can no longer become abandoned checkouts of anyone.
 pub async fn unlink_customer(
     conn: &mut PgConnection,
     shop: ShopId,
     customer_id: i64,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "update checkout set customer_id = null where shop_id = $1 and customer_id = $2",
+        "update checkout set customer_id = null, has_email = false
+          where shop_id = $1 and customer_id = $2",
         shop.0,
         customer_id
     )

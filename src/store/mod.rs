@@ -1,6 +1,7 @@
 //! Queries, one file per aggregate. Every function takes the `ShopId` it works on: no query
 //! spans shops.
 
+pub mod abandoned;
 pub mod api_keys;
 pub mod carts;
 pub mod catalog;

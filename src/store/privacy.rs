@@ -131,6 +131,8 @@ pub async fn export_customer(
                           from "order" o where o.shop_id = $1 and o.customer_id = $2), '[]'),
             'checkouts', coalesce((select jsonb_agg(to_jsonb(k) - 'shop_id' order by k.updated_at)
                           from checkout k where k.shop_id = $1 and k.customer_id = $2), '[]'),
+            'abandoned_checkouts', coalesce((select jsonb_agg(to_jsonb(a) - 'shop_id' order by a.abandoned_at)
+                          from abandoned_checkout a where a.shop_id = $1 and a.customer_id = $2), '[]'),
             'browse_events', coalesce((select jsonb_agg(to_jsonb(e) - 'shop_id' order by e.occurred_at)
                           from browse_event e where e.shop_id = $1 and e.customer_id = $2), '[]'),
             'privacy_requests', coalesce((select jsonb_agg(to_jsonb(p) - 'shop_id' order by p.received_at)

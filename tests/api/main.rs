@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod abandoned;
 mod browser;
 mod health;
 mod import;

@@ -23,6 +23,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/rules"),
     ("delete", "/api/v1/rules/{rule_id}"),
     ("get", "/api/v1/stats/widgets"),
+    ("get", "/api/v1/abandoned-checkouts"),
     ("get", DOCUMENT),
 ];
 
@@ -490,6 +491,25 @@ async fn real_responses_of_every_endpoint_match_the_document() {
     let period = format!("/api/v1/stats/widgets?from={today}&to={today}");
     api.get("/api/v1/stats/widgets", &period).await;
 
+    // Abandoned checkouts: one, left two hours ago, swept now.
+    let checkouts = "/api/v1/abandoned-checkouts";
+    let mut checkout = fixture("checkouts-create.docs-sample.json");
+    let left = (chrono::Utc::now() - chrono::Duration::hours(2)).to_rfc3339();
+    checkout["updated_at"] = json!(left);
+    checkout["line_items"][0]["product_id"] = json!(1);
+    app.deliver("checkouts/create", &checkout, "co1").await;
+    app.wait_applied().await;
+    let settings = &app.state.settings.checkouts;
+    shoprecs::abandoned::sweep(&app.pool, &app.state.models, settings, chrono::Utc::now())
+        .await
+        .expect("sweep");
+    let open = api
+        .get(checkouts, "/api/v1/abandoned-checkouts?state=open")
+        .await;
+    assert!(!open["items"][0]["offer"]["complement"].is_null(), "{open}");
+    api.get(checkouts, "/api/v1/abandoned-checkouts?limit=1&after=1")
+        .await;
+
     // Errors, each against the error schema documented for its status.
     api.call(Method::DELETE, rule, &delete, None, 404).await;
     api.call(
@@ -518,6 +538,8 @@ async fn real_responses_of_every_endpoint_match_the_document() {
         ),
         ("/api/v1/trending", "/api/v1/trending?limit=0"),
         (rules, "/api/v1/rules?limit=501"),
+        (checkouts, "/api/v1/abandoned-checkouts?state=lost"),
+        (checkouts, "/api/v1/abandoned-checkouts?limit=0"),
         (
             "/api/v1/stats/widgets",
             "/api/v1/stats/widgets?from=2026-02-01&to=2026-01-01",

@@ -13,12 +13,25 @@ async fn rows_naming_customer(app: &TestApp, customer: i64) -> i64 {
         r#"select (select count(*) from customer where customer_id = {customer})
                 + (select count(*) from "order" where customer_id = {customer})
                 + (select count(*) from checkout where customer_id = {customer})
+                + (select count(*) from abandoned_checkout where customer_id = {customer})
                 + (select count(*) from browse_event where customer_id = {customer})
                 + (select count(*) from privacy_request where customer_id = {customer})
                 + (select count(*) from webhook_inbox
                     where body is not null and position(convert_to('{needle}', 'UTF8') in body) > 0)"#
     ))
     .await
+}
+
+async fn sweep_checkouts(app: &TestApp) -> shoprecs::abandoned::SweepReport {
+    let now = chrono::DateTime::parse_from_rfc3339("2022-01-01T01:30:00Z").expect("time");
+    shoprecs::abandoned::sweep(
+        &app.pool,
+        &app.state.models,
+        &app.state.settings.checkouts,
+        now.into(),
+    )
+    .await
+    .expect("sweep")
 }
 
 async fn customer_with_history(app: &TestApp) {
@@ -47,6 +60,9 @@ async fn customer_with_history(app: &TestApp) {
         200
     );
     app.wait_applied().await;
+    // The checkout (last changed at midnight) is abandoned by 01:30.
+    let report = sweep_checkouts(app).await;
+    assert_eq!(report.abandoned, 1, "{report:?}");
     let events = json!({"shop": SHOP, "customerId": CUSTOMER.to_string(), "events": [
         {"id": "v1", "name": "product_viewed", "clientId": "device-1", "timestamp": "2026-11-20T10:00:00Z",
          "data": {"productVariant": {"id": "39072856", "product": {"id": "632910392"}}}}]});
@@ -86,6 +102,12 @@ async fn customers_redact_leaves_zero_rows_of_that_customer() {
     app.wait_applied().await;
 
     assert_eq!(rows_naming_customer(&app, CUSTOMER).await, 0);
+    // Their checkout, now anonymous and without their e-mail, is not abandoned again.
+    assert_eq!(sweep_checkouts(&app).await.abandoned, 0);
+    assert_eq!(
+        app.count("select count(*) from abandoned_checkout").await,
+        0
+    );
     assert_eq!(
         app.count("select count(*) from browse_event where client_id = 'device-1'")
             .await,
@@ -190,6 +212,9 @@ async fn data_request_is_recorded_and_export_customer_prints_everything_stored()
     assert_eq!(doc["orders"][0]["lines"].as_array().map(Vec::len), Some(3));
     assert_eq!(doc["browse_events"].as_array().map(Vec::len), Some(1));
     assert_eq!(doc["checkouts"].as_array().map(Vec::len), Some(1));
+    let abandoned = &doc["abandoned_checkouts"];
+    assert_eq!(abandoned.as_array().map(Vec::len), Some(1), "{abandoned}");
+    assert_eq!(abandoned[0]["checkout_token"], "123123123");
     assert_eq!(doc["privacy_requests"].as_array().map(Vec::len), Some(1));
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(

@@ -16,7 +16,7 @@ use crate::http::extract::{Json, Path, Query};
 use crate::lifecycle::{current_policy, member, Member};
 use crate::recs::lists::{self, Context, Item, List};
 use crate::store::segments::{self, ChangeRow, CustomerFacts};
-use crate::store::{catalog, shops, ShopId};
+use crate::store::{abandoned, catalog, shops, ShopId};
 
 /// A segment change in a customer's history.
 #[derive(Debug, Serialize, ToSchema)]
@@ -161,12 +161,15 @@ pub async fn email_block(
     Path(customer_id): Path<i64>,
     Query(q): Query<EmailQuery>,
 ) -> AppResult<Response> {
-    find(&state, shop, customer_id).await?;
+    let bundle = bundle_for(&state, shop, customer_id).await?;
+    if bundle.is_none() {
+        find(&state, shop, customer_id).await?;
+    }
     let domain = shops::domain(&state.pool, shop)
         .await?
         .ok_or_else(|| AppError::NotFound("shop not found".into()))?;
     let now = state.now();
-    let (product_ids, content) = match bundle_for(&state, shop, customer_id).await? {
+    let (product_ids, content) = match bundle {
         Some(bundle) => bundle,
         None => {
             let context = Context {
@@ -219,11 +222,23 @@ pub async fn email_block(
         .into_response())
 }
 
-/// The customer's open abandoned-checkout bundle, when there is one.
+/// The customer's open abandoned-checkout bundle, when there is one with products.
 async fn bundle_for(
-    _state: &AppState,
-    _shop: ShopId,
-    _customer_id: i64,
+    state: &AppState,
+    shop: ShopId,
+    customer_id: i64,
 ) -> AppResult<Option<(Vec<i64>, Content)>> {
-    Ok(None)
+    let mut conn = state.pool.acquire().await?;
+    let open = abandoned::open_for_customer(&mut conn, shop, customer_id).await?;
+    Ok(open
+        .filter(|a| !a.offer.product_ids.is_empty())
+        .map(|a| {
+            (
+                a.offer.product_ids,
+                Content::Bundle {
+                    discount_percent: a.offer.discount_percent,
+                    discount_code: a.offer.discount_code,
+                },
+            )
+        }))
 }

@@ -4,6 +4,7 @@
 
 mod customers;
 mod engagement;
+mod abandoned;
 mod openapi;
 pub use openapi::ApiDoc;
 mod recommendations;
@@ -49,6 +50,7 @@ pub fn router() -> Router<AppState> {
             get(customers::email_block),
         )
         .route("/api/v1/engagement", get(engagement::series))
+        .route("/api/v1/abandoned-checkouts", get(abandoned::list))
         // Without a key: the document describes the API, not a shop.
         .route("/api/v1/openapi.json", get(openapi::document))
 }

@@ -18,7 +18,7 @@ use utoipa::openapi::{
 };
 use utoipa::{Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
 
-use super::{customers, engagement, recommendations, rules, segments, stats};
+use super::{abandoned, customers, engagement, recommendations, rules, segments, stats};
 use crate::engine::Reason;
 
 /// The name of the security scheme every operation requires.
@@ -28,7 +28,8 @@ const API_KEY: &str = "api_key";
 #[openapi(
     info(
         title = "shoprecs API",
-        description = "Recommendations, merchant rules and widget statistics for one shop. \
+        description = "Recommendations, merchant rules, widget statistics and abandoned \
+            checkouts for one shop. \
             Every request proves its shop with the shop's API key \
             (`Authorization: Bearer srk_…`, created with `shoprecs api-key create`).",
     ),
@@ -48,6 +49,7 @@ const API_KEY: &str = "api_key";
         customers::show,
         customers::email_block,
         engagement::series,
+        abandoned::list,
         document,
     ),
     components(
@@ -61,6 +63,7 @@ const API_KEY: &str = "api_key";
         (name = "rules", description = "Merchant rules: pin or exclude products"),
         (name = "stats", description = "Widget performance"),
         (name = "segments", description = "Lifecycle segments, engagement scores and e-mail blocks for flows"),
+        (name = "checkouts", description = "Abandoned checkouts and their bundle offers"),
         (name = "meta", description = "This document"),
     ),
 )]
