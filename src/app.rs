@@ -33,6 +33,8 @@ pub struct AppInner {
     pub inbox_writer: crate::ingest::writer::InboxWriter,
     pub widget_cache: crate::http::proxy::cache::WidgetCache,
     pub clock: Clock,
+    /// Wakes the outgoing-event delivery worker after `outbox::enqueue` commits.
+    pub outbox: crate::outbox::DeliveryHandle,
 }
 
 impl std::ops::Deref for AppState {
@@ -99,6 +101,7 @@ impl Application {
             widget_cache: Default::default(),
             models,
             clock,
+            outbox: Default::default(),
             pool,
             settings,
             secrets,
@@ -140,6 +143,7 @@ impl Application {
         let (stop_tx, stop_rx) = watch::channel(false);
         let applier = self.applier.spawn(stop_rx.clone());
         let housekeeping = spawn_housekeeping(self.state.clone(), stop_rx.clone());
+        let delivery = crate::outbox::deliver::spawn(self.state.clone(), stop_rx.clone());
         let rebuilds = spawn_rebuild_listener(self.state.clone(), stop_rx);
         let mut router = crate::http::router(self.state.clone());
         if let Some(extra) = self.extra {
@@ -165,6 +169,7 @@ impl Application {
         let _ = applier.await;
         let _ = housekeeping.await;
         let _ = rebuilds.await;
+        let _ = delivery.await;
         tracing::info!("inbox applied; stopped");
         result
     }

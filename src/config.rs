@@ -23,7 +23,20 @@ pub struct Settings {
     pub pixel: PixelSettings,
     pub storefront: StorefrontSettings,
     pub engine: EngineSettings,
+    pub events: EventSettings,
     pub log: LogSettings,
+}
+
+/// Delivery of outgoing events (the outbox worker).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventSettings {
+    pub request_timeout_secs: f64,
+    pub max_attempts: i32,
+    pub backoff_base_secs: f64,
+    pub backoff_max_secs: f64,
+    pub poll_interval_secs: f64,
+    pub lease_secs: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -185,6 +198,23 @@ impl Settings {
         }
         if !(0.0..=1.0).contains(&e.pair_popularity_exponent) {
             bail!("invalid configuration: engine.pair_popularity_exponent must be between 0 and 1");
+        }
+        let ev = &self.events;
+        let positive = |v: f64| v.is_finite() && v > 0.0;
+        if !(positive(ev.request_timeout_secs)
+            && positive(ev.backoff_base_secs)
+            && positive(ev.poll_interval_secs)
+            && ev.max_attempts >= 1)
+        {
+            bail!("invalid configuration: events.request_timeout_secs, backoff_base_secs and poll_interval_secs must be positive, max_attempts at least 1");
+        }
+        if !(ev.backoff_max_secs >= ev.backoff_base_secs && ev.backoff_max_secs.is_finite()) {
+            bail!(
+                "invalid configuration: events.backoff_max_secs must be at least backoff_base_secs"
+            );
+        }
+        if !(ev.lease_secs.is_finite() && ev.lease_secs > ev.request_timeout_secs) {
+            bail!("invalid configuration: events.lease_secs must be longer than events.request_timeout_secs");
         }
         if self.pixel.events_per_minute == 0 || self.pixel.burst == 0 {
             bail!(

@@ -72,3 +72,10 @@ pub async fn installed(pool: &PgPool) -> sqlx::Result<Vec<ShopId>> {
         .await?;
     Ok(ids.into_iter().map(ShopId).collect())
 }
+
+/// The shop's myshopify.com domain.
+pub async fn domain(pool: &PgPool, shop: ShopId) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!("select domain from shop where shop_id = $1", shop.0)
+        .fetch_optional(pool)
+        .await
+}
