@@ -1,4 +1,4 @@
-//! The command line: `shoprecs [serve]`, `migrate`, `export-customer`, `eval`.
+//! The command line: `shoprecs [serve]`, `migrate`, `export-customer`, `events`, `eval`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -65,6 +65,11 @@ pub enum Command {
     ApiKey {
         #[command(subcommand)]
         action: ApiKeyAction,
+    },
+    /// Outgoing events: a shop's endpoints and a test event.
+    Events {
+        #[command(subcommand)]
+        action: crate::cli_events::EventsAction,
     },
     /// Offline accuracy on an orders CSV export: train on past orders, score next purchases
     /// and basket completion against popularity. Needs no database.
@@ -163,6 +168,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let result = export_customer(&database, &domain, customer).await;
             database.close().await;
             println!("{}", serde_json::to_string_pretty(&result?)?);
+            Ok(())
+        }
+        Command::Events { action } => {
+            let secrets = Secrets::load(&settings.database.data_dir)?;
+            let database = Database::open(&settings.database).await?;
+            let result = crate::cli_events::run(&database.pool, &secrets, action).await;
+            database.close().await;
+            println!("{}", result?);
             Ok(())
         }
         Command::Eval(args) => crate::eval::command::run(args),

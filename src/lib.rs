@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod cli;
+mod cli_events;
 mod cli_rebuild;
 pub mod config;
 pub mod csv_import;

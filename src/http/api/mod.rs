@@ -2,6 +2,7 @@
 //! its shop with a per-shop API key (`Authorization: Bearer srk_…`); the shop comes only from
 //! the key.
 
+mod events;
 mod openapi;
 pub use openapi::ApiDoc;
 mod recommendations;
@@ -11,7 +12,7 @@ mod stats;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 use axum::Router;
 
 use super::error::AppError;
@@ -37,6 +38,16 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/rules", get(rules::list).post(rules::create))
         .route("/api/v1/rules/{rule_id}", delete(rules::delete))
         .route("/api/v1/stats/widgets", get(stats::widgets))
+        .route(
+            "/api/v1/event-endpoints",
+            get(events::list_endpoints).post(events::create_endpoint),
+        )
+        .route("/api/v1/event-endpoints/test", post(events::send_test))
+        .route(
+            "/api/v1/event-endpoints/{endpoint_id}",
+            delete(events::delete_endpoint),
+        )
+        .route("/api/v1/events", get(events::list_events))
         // Without a key: the document describes the API, not a shop.
         .route("/api/v1/openapi.json", get(openapi::document))
 }

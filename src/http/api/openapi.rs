@@ -18,7 +18,7 @@ use utoipa::openapi::{
 };
 use utoipa::{Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
 
-use super::{recommendations, rules, stats};
+use super::{events, recommendations, rules, stats};
 use crate::engine::Reason;
 
 /// The name of the security scheme every operation requires.
@@ -28,7 +28,7 @@ const API_KEY: &str = "api_key";
 #[openapi(
     info(
         title = "shoprecs API",
-        description = "Recommendations, merchant rules and widget statistics for one shop. \
+        description = "Recommendations, merchant rules, widget statistics and outgoing events for one shop. \
             Every request proves its shop with the shop's API key \
             (`Authorization: Bearer srk_…`, created with `shoprecs api-key create`).",
     ),
@@ -42,6 +42,11 @@ const API_KEY: &str = "api_key";
         rules::create,
         rules::delete,
         stats::widgets,
+        events::list_endpoints,
+        events::create_endpoint,
+        events::delete_endpoint,
+        events::send_test,
+        events::list_events,
         document,
     ),
     components(
@@ -54,6 +59,7 @@ const API_KEY: &str = "api_key";
         (name = "recommendations", description = "Recommendation lists"),
         (name = "rules", description = "Merchant rules: pin or exclude products"),
         (name = "stats", description = "Widget performance"),
+        (name = "events", description = "Outgoing events for e-mail/SMS flows: endpoints, test event, delivery state"),
         (name = "meta", description = "This document"),
     ),
 )]
@@ -103,7 +109,7 @@ impl Modify for ApiKeyScheme {
 }
 
 /// Request bodies: their optional fields may be omitted, so they are not closed here.
-const REQUEST_BODIES: &[&str] = &["NewRule"];
+const REQUEST_BODIES: &[&str] = &["NewRule", "NewEndpoint"];
 
 /// Closes every response object (see the module documentation), first merging `allOf`s made by
 /// `#[serde(flatten)]` into one object so that "no other properties" applies to the whole.
