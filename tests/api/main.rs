@@ -4,6 +4,7 @@
 mod helpers;
 
 mod browser;
+mod events;
 mod health;
 mod import;
 mod openapi;
