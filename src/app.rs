@@ -35,6 +35,8 @@ pub struct AppInner {
     pub clock: Clock,
     pub lifecycle: crate::lifecycle::LifecycleConfig,
     pub sweeps: crate::lifecycle::SweepClock,
+    /// Wakes the outgoing-event delivery worker after `outbox::enqueue` commits.
+    pub outbox: crate::outbox::DeliveryHandle,
 }
 
 impl std::ops::Deref for AppState {
@@ -93,13 +95,15 @@ impl Application {
             "recommendation models built"
         );
         let lifecycle = crate::lifecycle::LifecycleConfig::from_settings(&settings);
+        let outbox = crate::outbox::DeliveryHandle::default();
         let applier = Applier::new(
             pool.clone(),
             settings.webhooks.apply_batch,
             models.clone(),
             lifecycle.clone(),
             clock.clone(),
-        );
+        )
+        .waking(outbox.clone());
         let state = AppState(Arc::new(AppInner {
             pixel_limiter: PixelLimiter::new(&settings.pixel),
             applier: applier.handle(),
@@ -110,6 +114,7 @@ impl Application {
             lifecycle,
             models,
             clock,
+            outbox,
             pool,
             settings,
             secrets,
@@ -151,6 +156,7 @@ impl Application {
         let (stop_tx, stop_rx) = watch::channel(false);
         let applier = self.applier.spawn(stop_rx.clone());
         let housekeeping = spawn_housekeeping(self.state.clone(), stop_rx.clone());
+        let delivery = crate::outbox::deliver::spawn(self.state.clone(), stop_rx.clone());
         let rebuilds = spawn_rebuild_listener(self.state.clone(), stop_rx);
         let mut router = crate::http::router(self.state.clone());
         if let Some(extra) = self.extra {
@@ -176,6 +182,7 @@ impl Application {
         let _ = applier.await;
         let _ = housekeeping.await;
         let _ = rebuilds.await;
+        let _ = delivery.await;
         tracing::info!("inbox applied; stopped");
         result
     }
@@ -212,6 +219,8 @@ async fn chores(state: &AppState) {
     if let Err(e) = sweep_segments(state).await {
         tracing::warn!(error = %e, "sweeping lifecycle segments failed");
     }
+    // Whatever the sweeps enqueued goes out now rather than at the next poll.
+    state.outbox.wake();
 }
 
 async fn sweep_checkouts(state: &AppState) {
@@ -221,6 +230,7 @@ async fn sweep_checkouts(state: &AppState) {
     {
         tracing::warn!(error = ?e, "checkout sweep failed");
     }
+    state.outbox.wake();
 }
 
 /// Moves customers whose thresholds passed and takes the day's engagement snapshot, per shop,

@@ -1,4 +1,4 @@
-//! The command line: `shoprecs [serve]`, `migrate`, `export-customer`, `eval`.
+//! The command line: `shoprecs [serve]`, `migrate`, `export-customer`, `events`, `eval`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -68,6 +68,11 @@ pub enum Command {
     },
     /// Lifecycle segments: counts (`--shop S`), `export` as CSV, `rebuild` history from orders.
     Segments(crate::cli_segments::SegmentsArgs),
+    /// Outgoing events: a shop's endpoints and a test event.
+    Events {
+        #[command(subcommand)]
+        action: crate::cli_events::EventsAction,
+    },
     /// Offline accuracy on an orders CSV export: train on past orders, score next purchases
     /// and basket completion against popularity. Needs no database.
     Eval(crate::eval::command::EvalArgs),
@@ -168,6 +173,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Segments(args) => crate::cli_segments::run(&settings, args).await,
+        Command::Events { action } => {
+            let secrets = Secrets::load(&settings.database.data_dir)?;
+            let database = Database::open(&settings.database).await?;
+            let result = crate::cli_events::run(&database.pool, &secrets, action).await;
+            database.close().await;
+            println!("{}", result?);
+            Ok(())
+        }
         Command::Eval(args) => crate::eval::command::run(args),
     }
 }

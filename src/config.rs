@@ -28,7 +28,20 @@ pub struct Settings {
     pub lifecycle: LifecycleSettings,
     pub email: EmailSettings,
     pub checkouts: CheckoutSettings,
+    pub events: EventSettings,
     pub log: LogSettings,
+}
+
+/// Delivery of outgoing events (the outbox worker).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventSettings {
+    pub request_timeout_secs: f64,
+    pub max_attempts: i32,
+    pub backoff_base_secs: f64,
+    pub backoff_max_secs: f64,
+    pub poll_interval_secs: f64,
+    pub lease_secs: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -248,6 +261,23 @@ impl Settings {
         }
         if !(0..=100).contains(&c.bundle_discount_percent) {
             bail!("invalid configuration: checkouts.bundle_discount_percent must be between 0 and 100");
+        }
+        let ev = &self.events;
+        let positive = |v: f64| v.is_finite() && v > 0.0;
+        if !(positive(ev.request_timeout_secs)
+            && positive(ev.backoff_base_secs)
+            && positive(ev.poll_interval_secs)
+            && ev.max_attempts >= 1)
+        {
+            bail!("invalid configuration: events.request_timeout_secs, backoff_base_secs and poll_interval_secs must be positive, max_attempts at least 1");
+        }
+        if !(ev.backoff_max_secs >= ev.backoff_base_secs && ev.backoff_max_secs.is_finite()) {
+            bail!(
+                "invalid configuration: events.backoff_max_secs must be at least backoff_base_secs"
+            );
+        }
+        if !(ev.lease_secs.is_finite() && ev.lease_secs > ev.request_timeout_secs) {
+            bail!("invalid configuration: events.lease_secs must be longer than events.request_timeout_secs");
         }
         if self.pixel.events_per_minute == 0 || self.pixel.burst == 0 {
             bail!(

@@ -3,6 +3,7 @@
 pub mod abandoned;
 pub mod app;
 pub mod cli;
+mod cli_events;
 mod cli_rebuild;
 mod cli_segments;
 pub mod config;

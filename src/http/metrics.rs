@@ -1,5 +1,6 @@
 //! Prometheus metrics: requests by route and status, latency histograms, webhooks by topic and
-//! outcome, and the inbox backlog (read from the database at scrape time).
+//! outcome, outgoing events by topic and outcome, and the inbox and outbox backlogs (read from
+//! the database at scrape time).
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -54,6 +55,9 @@ pub async fn track(req: Request, next: Next) -> Response {
 pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
     if let Ok(pending) = crate::store::inbox::backlog(&state.pool).await {
         metrics::gauge!("shoprecs_webhook_inbox_backlog").set(pending as f64);
+    }
+    if let Ok(pending) = crate::store::outbox::backlog(&state.pool).await {
+        metrics::gauge!("shoprecs_event_outbox_backlog").set(pending as f64);
     }
     (
         [(

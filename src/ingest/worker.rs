@@ -19,6 +19,7 @@ use super::orders::{store_orders, OrderState};
 use crate::app::Clock;
 use crate::http::error::is_unavailable;
 use crate::lifecycle::{self, LifecycleConfig};
+use crate::outbox::DeliveryHandle;
 use crate::recs::{Models, Touched};
 use crate::store::inbox::{self, Finished, Outcome, PendingWebhook};
 use crate::store::{segments, ShopId};
@@ -42,6 +43,7 @@ pub struct Applier {
     models: Arc<Models>,
     lifecycle: LifecycleConfig,
     clock: Clock,
+    outbox: Option<DeliveryHandle>,
 }
 
 impl Applier {
@@ -59,7 +61,14 @@ impl Applier {
             models,
             lifecycle,
             clock,
+            outbox: None,
         }
+    }
+
+    /// Wakes this delivery worker when segment changes produce outgoing events.
+    pub fn waking(mut self, outbox: DeliveryHandle) -> Self {
+        self.outbox = Some(outbox);
+        self
     }
 
     pub fn handle(&self) -> ApplierHandle {
@@ -119,7 +128,7 @@ impl Applier {
         let mut conn = self.pool.acquire().await?;
         let customers = segments::customers_of_orders(&mut conn, shop, order_ids).await?;
         drop(conn);
-        lifecycle::sync_customers(
+        let stats = lifecycle::sync_customers(
             &self.pool,
             shop,
             &customers,
@@ -127,6 +136,9 @@ impl Applier {
             (self.clock)(),
         )
         .await?;
+        if let (true, Some(outbox)) = (stats.events > 0, &self.outbox) {
+            outbox.wake();
+        }
         Ok(())
     }
 }

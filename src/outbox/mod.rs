@@ -10,6 +10,13 @@ use uuid::Uuid;
 
 use crate::store::ShopId;
 
+mod backoff;
+pub mod deliver;
+pub mod endpoint;
+pub mod sign;
+
+pub use deliver::DeliveryHandle;
+
 /// Topics of outgoing events.
 pub mod topic {
     pub const SEGMENT_CHANGED: &str = "customer.segment_changed";
@@ -56,4 +63,23 @@ pub async fn enqueue(
     .fetch_all(conn)
     .await?;
     Ok((!rows.is_empty()).then_some(event_id))
+}
+
+/// Enqueues a `shoprecs.test` event for every endpoint of the shop that takes it ("send test
+/// event"), in its own transaction. Returns its id, or `None` when no endpoint takes it. Wake
+/// the worker afterwards (`AppInner::outbox`) when running in the server.
+pub async fn send_test(
+    pool: &sqlx::PgPool,
+    shop: ShopId,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<Uuid>> {
+    let mut tx = pool.begin().await?;
+    let event = NewEvent {
+        topic: topic::TEST,
+        occurred_at: now,
+        data: serde_json::json!({ "message": "A test event from shoprecs." }),
+    };
+    let id = enqueue(&mut tx, shop, &event, now).await?;
+    tx.commit().await?;
+    Ok(id)
 }

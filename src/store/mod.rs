@@ -10,6 +10,7 @@ pub mod events;
 pub mod facts;
 pub mod inbox;
 pub mod orders;
+pub mod outbox;
 pub mod privacy;
 pub mod rules;
 pub mod segments;

@@ -239,9 +239,7 @@ async fn a_checkout_left_for_an_hour_is_abandoned_once_with_the_most_bought_toge
     );
 
     // The customer's e-mail block now shows the bundle, not generic picks.
-    let block = app
-        .api_get(&key, "/api/v1/customers/42/email-block")
-        .await;
+    let block = app.api_get(&key, "/api/v1/customers/42/email-block").await;
     assert_eq!(block.status(), 200);
     let html = block.text().await.expect("html");
     assert!(html.contains("10% off"), "{html}");

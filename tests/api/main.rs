@@ -5,6 +5,7 @@ mod helpers;
 
 mod abandoned;
 mod browser;
+mod events;
 mod health;
 mod import;
 mod openapi;

@@ -24,6 +24,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/v1/rules/{rule_id}"),
     ("get", "/api/v1/stats/widgets"),
     ("get", "/api/v1/abandoned-checkouts"),
+    ("get", "/api/v1/event-endpoints"),
+    ("post", "/api/v1/event-endpoints"),
+    ("post", "/api/v1/event-endpoints/test"),
+    ("delete", "/api/v1/event-endpoints/{endpoint_id}"),
+    ("get", "/api/v1/events"),
     ("get", DOCUMENT),
 ];
 
@@ -235,7 +240,9 @@ async fn the_document_is_openapi_3_served_without_a_key_and_lists_every_route() 
         let concrete = path
             .replace("{product_id}", "1")
             .replace("{customer_id}", "1");
-        let concrete = concrete.replace("{rule_id}", "1");
+        let concrete = concrete
+            .replace("{rule_id}", "1")
+            .replace("{endpoint_id}", "1");
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
         let response = app
             .client
@@ -509,6 +516,52 @@ async fn real_responses_of_every_endpoint_match_the_document() {
     assert!(!open["items"][0]["offer"]["complement"].is_null(), "{open}");
     api.get(checkouts, "/api/v1/abandoned-checkouts?limit=1&after=1")
         .await;
+    // Outgoing events: an endpoint (nothing listens there), a test event, its state.
+    let endpoints = "/api/v1/event-endpoints";
+    let created = api
+        .call(
+            Method::POST,
+            endpoints,
+            endpoints,
+            Some(r#"{"url": "http://127.0.0.1:9/hook", "topics": ["shoprecs.test"]}"#),
+            201,
+        )
+        .await;
+    let listed = api.get(endpoints, endpoints).await;
+    assert_eq!(
+        listed["endpoints"][0]["endpoint_id"],
+        created["endpoint_id"]
+    );
+    let test = "/api/v1/event-endpoints/test";
+    let sent = api.call(Method::POST, test, test, None, 202).await;
+    let events = api.get("/api/v1/events", "/api/v1/events?limit=1").await;
+    assert_eq!(
+        events["events"][0]["event_id"], sent["event_id"],
+        "{events}"
+    );
+    api.get("/api/v1/events", "/api/v1/events?status=delivered")
+        .await;
+    let endpoint = "/api/v1/event-endpoints/{endpoint_id}";
+    let remove = format!("/api/v1/event-endpoints/{}", created["endpoint_id"]);
+    api.call(Method::DELETE, endpoint, &remove, None, 204).await;
+    api.call(Method::DELETE, endpoint, &remove, None, 404).await;
+    api.call(Method::POST, test, test, None, 422).await;
+    api.call(
+        Method::GET,
+        "/api/v1/events",
+        "/api/v1/events?status=lost",
+        None,
+        422,
+    )
+    .await;
+    api.call(
+        Method::POST,
+        endpoints,
+        endpoints,
+        Some(r#"{"url": "ftp://example.com"}"#),
+        422,
+    )
+    .await;
 
     // Errors, each against the error schema documented for its status.
     api.call(Method::DELETE, rule, &delete, None, 404).await;

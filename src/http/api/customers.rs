@@ -230,15 +230,13 @@ async fn bundle_for(
 ) -> AppResult<Option<(Vec<i64>, Content)>> {
     let mut conn = state.pool.acquire().await?;
     let open = abandoned::open_for_customer(&mut conn, shop, customer_id).await?;
-    Ok(open
-        .filter(|a| !a.offer.product_ids.is_empty())
-        .map(|a| {
-            (
-                a.offer.product_ids,
-                Content::Bundle {
-                    discount_percent: a.offer.discount_percent,
-                    discount_code: a.offer.discount_code,
-                },
-            )
-        }))
+    Ok(open.filter(|a| !a.offer.product_ids.is_empty()).map(|a| {
+        (
+            a.offer.product_ids,
+            Content::Bundle {
+                discount_percent: a.offer.discount_percent,
+                discount_code: a.offer.discount_code,
+            },
+        )
+    }))
 }

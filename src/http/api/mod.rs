@@ -2,9 +2,10 @@
 //! its shop with a per-shop API key (`Authorization: Bearer srk_…`); the shop comes only from
 //! the key.
 
+mod abandoned;
 mod customers;
 mod engagement;
-mod abandoned;
+mod events;
 mod openapi;
 pub use openapi::ApiDoc;
 mod recommendations;
@@ -15,7 +16,7 @@ mod stats;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::routing::{delete, get, put};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 
 use super::error::AppError;
@@ -51,6 +52,16 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/engagement", get(engagement::series))
         .route("/api/v1/abandoned-checkouts", get(abandoned::list))
+        .route(
+            "/api/v1/event-endpoints",
+            get(events::list_endpoints).post(events::create_endpoint),
+        )
+        .route("/api/v1/event-endpoints/test", post(events::send_test))
+        .route(
+            "/api/v1/event-endpoints/{endpoint_id}",
+            delete(events::delete_endpoint),
+        )
+        .route("/api/v1/events", get(events::list_events))
         // Without a key: the document describes the API, not a shop.
         .route("/api/v1/openapi.json", get(openapi::document))
 }

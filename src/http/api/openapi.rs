@@ -18,7 +18,7 @@ use utoipa::openapi::{
 };
 use utoipa::{Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
 
-use super::{abandoned, customers, engagement, recommendations, rules, segments, stats};
+use super::{abandoned, customers, engagement, events, recommendations, rules, segments, stats};
 use crate::engine::Reason;
 
 /// The name of the security scheme every operation requires.
@@ -28,8 +28,8 @@ const API_KEY: &str = "api_key";
 #[openapi(
     info(
         title = "shoprecs API",
-        description = "Recommendations, merchant rules, widget statistics and abandoned \
-            checkouts for one shop. \
+        description = "Recommendations, merchant rules, widget statistics, lifecycle segments, \
+            abandoned checkouts and outgoing events for one shop. \
             Every request proves its shop with the shop's API key \
             (`Authorization: Bearer srk_…`, created with `shoprecs api-key create`).",
     ),
@@ -50,6 +50,11 @@ const API_KEY: &str = "api_key";
         customers::email_block,
         engagement::series,
         abandoned::list,
+        events::list_endpoints,
+        events::create_endpoint,
+        events::delete_endpoint,
+        events::send_test,
+        events::list_events,
         document,
     ),
     components(
@@ -64,6 +69,7 @@ const API_KEY: &str = "api_key";
         (name = "stats", description = "Widget performance"),
         (name = "segments", description = "Lifecycle segments, engagement scores and e-mail blocks for flows"),
         (name = "checkouts", description = "Abandoned checkouts and their bundle offers"),
+        (name = "events", description = "Outgoing events for e-mail/SMS flows: endpoints, test event, delivery state"),
         (name = "meta", description = "This document"),
     ),
 )]
@@ -113,7 +119,7 @@ impl Modify for ApiKeyScheme {
 }
 
 /// Request bodies: their optional fields may be omitted, so they are not closed here.
-const REQUEST_BODIES: &[&str] = &["NewRule"];
+const REQUEST_BODIES: &[&str] = &["NewRule", "NewEndpoint"];
 
 /// Closes every response object (see the module documentation), first merging `allOf`s made by
 /// `#[serde(flatten)]` into one object so that "no other properties" applies to the whole.
