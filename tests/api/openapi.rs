@@ -23,6 +23,12 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/rules"),
     ("delete", "/api/v1/rules/{rule_id}"),
     ("get", "/api/v1/stats/widgets"),
+    ("get", "/api/v1/segments"),
+    ("put", "/api/v1/segments/policy"),
+    ("get", "/api/v1/segments/{name}/customers"),
+    ("get", "/api/v1/customers/{customer_id}"),
+    ("get", "/api/v1/customers/{customer_id}/email-block"),
+    ("get", "/api/v1/engagement"),
     ("get", "/api/v1/abandoned-checkouts"),
     ("get", "/api/v1/event-endpoints"),
     ("post", "/api/v1/event-endpoints"),
@@ -205,6 +211,31 @@ impl Checker<'_> {
 
     async fn get(&mut self, template: &str, path: &str) -> Value {
         self.call(Method::GET, template, path, None, 200).await
+    }
+
+    /// A success that is not JSON (the e-mail block): status and documented content type.
+    async fn get_text(&mut self, template: &str, path: &str, content_type: &str) -> String {
+        let response = self
+            .app
+            .client
+            .get(self.app.url(path))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .expect("api request");
+        assert_eq!(response.status(), 200, "{path}");
+        let got = response.headers()["content-type"]
+            .to_str()
+            .expect("type")
+            .to_owned();
+        assert!(got.starts_with(content_type), "{path}: {got}");
+        let documented = documented_response(self.doc, "get", template, 200);
+        assert!(
+            documented["content"].get(content_type).is_some(),
+            "{path}: {documented}"
+        );
+        self.succeeded.insert(("get".into(), template.to_owned()));
+        response.text().await.expect("body")
     }
 }
 
@@ -516,6 +547,77 @@ async fn real_responses_of_every_endpoint_match_the_document() {
     assert!(!open["items"][0]["offer"]["complement"].is_null(), "{open}");
     api.get(checkouts, "/api/v1/abandoned-checkouts?limit=1&after=1")
         .await;
+    // Segments, a customer, the shop's engagement, the e-mail block.
+    let segments = api.get("/api/v1/segments", "/api/v1/segments").await;
+    assert_eq!(segments["segments"].as_array().map(Vec::len), Some(5));
+    let policy = "/api/v1/segments/policy";
+    let changed = api
+        .call(
+            Method::PUT,
+            policy,
+            policy,
+            Some(r#"{"lapse_days": 90}"#),
+            200,
+        )
+        .await;
+    assert_eq!(changed["lapse_days"], 90.0);
+    api.call(
+        Method::PUT,
+        policy,
+        policy,
+        Some(r#"{"lapse_days": -1}"#),
+        422,
+    )
+    .await;
+    let members = "/api/v1/segments/{name}/customers";
+    let page = api
+        .get(members, "/api/v1/segments/new/customers?limit=1")
+        .await;
+    assert!(
+        !page["customers"].as_array().expect("members").is_empty(),
+        "{page}"
+    );
+    api.call(
+        Method::GET,
+        members,
+        "/api/v1/segments/sleepy/customers",
+        None,
+        404,
+    )
+    .await;
+    let customer = "/api/v1/customers/{customer_id}";
+    let seven = api.get(customer, "/api/v1/customers/7").await;
+    assert!(
+        !seven["history"].as_array().expect("history").is_empty(),
+        "{seven}"
+    );
+    api.call(Method::GET, customer, "/api/v1/customers/424242", None, 404)
+        .await;
+    shoprecs::lifecycle::snapshot_day(
+        &app.pool,
+        shoprecs::store::ShopId(app.shop_id().await),
+        chrono::Utc::now().date_naive(),
+        &app.state.lifecycle,
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("snapshot");
+    let engagement = api
+        .get("/api/v1/engagement", "/api/v1/engagement?days=7")
+        .await;
+    assert!(
+        !engagement["days"].as_array().expect("days").is_empty(),
+        "{engagement}"
+    );
+    let block = api
+        .get_text(
+            "/api/v1/customers/{customer_id}/email-block",
+            "/api/v1/customers/7/email-block",
+            "text/html",
+        )
+        .await;
+    assert!(block.contains("<table"));
+
     // Outgoing events: an endpoint (nothing listens there), a test event, its state.
     let endpoints = "/api/v1/event-endpoints";
     let created = api
@@ -592,6 +694,8 @@ async fn real_responses_of_every_endpoint_match_the_document() {
         ("/api/v1/trending", "/api/v1/trending?limit=0"),
         (rules, "/api/v1/rules?limit=501"),
         (checkouts, "/api/v1/abandoned-checkouts?state=lost"),
+        ("/api/v1/engagement", "/api/v1/engagement?days=0"),
+        (members, "/api/v1/segments/new/customers?limit=0"),
         (checkouts, "/api/v1/abandoned-checkouts?limit=0"),
         (
             "/api/v1/stats/widgets",
