@@ -12,6 +12,7 @@ use crate::app::Application;
 use crate::config::{Secrets, Settings};
 use crate::db::{self, Database};
 use crate::ingest::worker::apply_batch;
+use crate::lifecycle::LifecycleConfig;
 use crate::shopify::ShopDomain;
 use crate::store::inbox::{self, NewWebhook};
 use crate::store::{api_keys, shops, ShopId};
@@ -36,8 +37,14 @@ async fn serve_demo(
     let domain = ShopDomain::parse(DEMO_SHOP)?;
     let shop = shops::resolve_or_create(&database.pool, &domain).await?;
     let customers = seed(&database.pool, shop).await?;
+    let lifecycle = LifecycleConfig::from_settings(&settings);
+    seed_lifecycle(&database.pool, shop, &lifecycle).await?;
     let api_key = api_keys::create(&database.pool, shop, "demo").await?;
+    let checkouts = settings.checkouts.clone();
     let app = Application::build(settings, secrets.clone(), database.pool.clone()).await?;
+    // Abandoned checkouts show at once rather than after the first periodic sweep.
+    let state = app.state();
+    crate::abandoned::sweep(&database.pool, &state.models, &checkouts, state.now()).await?;
     let addr = app.local_addr();
     let routes = storefront(
         database.pool.clone(),
@@ -78,6 +85,27 @@ pub fn storefront(
         client: reqwest::Client::new(),
         customers,
     })
+}
+
+/// Gives the demo shop its segment history and engagement series, rebuilt from its orders
+/// (once: a restarted demo keeps what the server recorded since).
+pub async fn seed_lifecycle(
+    pool: &PgPool,
+    shop: ShopId,
+    config: &LifecycleConfig,
+) -> anyhow::Result<()> {
+    let recorded = sqlx::query_scalar!(
+        r#"select exists(select 1 from engagement_daily where shop_id = $1) as "e!""#,
+        shop.0
+    )
+    .fetch_one(pool)
+    .await?;
+    if !recorded {
+        println!("rebuilding the demo shop's segment history …");
+        let days = config.rebuild_history_days;
+        crate::lifecycle::rebuild_history(pool, shop, config, chrono::Utc::now(), days).await?;
+    }
+    Ok(())
 }
 
 /// Feeds the demo shop's catalogue and history through the inbox and the applier, once.
@@ -126,6 +154,14 @@ pub async fn seed(pool: &PgPool, shop: ShopId) -> anyhow::Result<Vec<(i64, Strin
                 .context("Failed to store demo data")?;
         }
     }
-    while apply_batch(pool, 500, None).await? > 0 {}
+    // A running server's applier may hold the last batches: wait until nothing is pending.
+    loop {
+        if apply_batch(pool, 500, None).await? == 0 {
+            if inbox::backlog(pool).await? == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
     Ok(customers)
 }

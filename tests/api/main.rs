@@ -5,6 +5,7 @@ mod helpers;
 
 mod abandoned;
 mod browser;
+mod demo;
 mod events;
 mod health;
 mod import;
