@@ -1,4 +1,5 @@
-//! The command line: `shoprecs [serve]`, `migrate`, `export-customer`, `events`, `eval`.
+//! The command line: `shoprecs [serve]`, `demo`, `migrate`, `import`, `rebuild`, `api-key`,
+//! `export-customer`, `segments`, `events`, `eval`, `eval-segments`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -76,6 +77,10 @@ pub enum Command {
     /// Offline accuracy on an orders CSV export: train on past orders, score next purchases
     /// and basket completion against popularity. Needs no database.
     Eval(crate::eval::command::EvalArgs),
+    /// Lifecycle segments on a CDNOW-format purchase log: segment sizes at a cut-off and how
+    /// well at_risk + lapsed predict no order in the next days, against the naive rule.
+    /// Needs no database.
+    EvalSegments(crate::segment_eval::command::EvalSegmentsArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,8 +115,10 @@ pub enum ApiKeyAction {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    if let Some(Command::Eval(args)) = cli.command {
-        return crate::eval::command::run(args);
+    match cli.command {
+        Some(Command::Eval(args)) => return crate::eval::command::run(args),
+        Some(Command::EvalSegments(args)) => return crate::segment_eval::command::run(args),
+        _ => {}
     }
     let mut settings = Settings::load()?;
     if let Some(Command::Serve { port: Some(port) } | Command::Demo { port: Some(port) }) =
@@ -182,6 +189,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Eval(args) => crate::eval::command::run(args),
+        Command::EvalSegments(args) => crate::segment_eval::command::run(args),
     }
 }
 

@@ -21,6 +21,7 @@ pub mod lifecycle;
 pub mod outbox;
 pub mod pg_embedded;
 pub mod recs;
+pub mod segment_eval;
 pub mod segments;
 pub mod shopify;
 pub mod store;
