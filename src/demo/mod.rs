@@ -36,9 +36,8 @@ async fn serve_demo(
     db::migrate(&database.pool).await?;
     let domain = ShopDomain::parse(DEMO_SHOP)?;
     let shop = shops::resolve_or_create(&database.pool, &domain).await?;
-    let customers = seed(&database.pool, shop).await?;
     let lifecycle = LifecycleConfig::from_settings(&settings);
-    seed_lifecycle(&database.pool, shop, &lifecycle).await?;
+    let customers = seed_with_lifecycle(&database.pool, shop, &lifecycle).await?;
     let api_key = api_keys::create(&database.pool, shop, "demo").await?;
     let checkouts = settings.checkouts.clone();
     let app = Application::build(settings, secrets.clone(), database.pool.clone()).await?;
@@ -87,30 +86,31 @@ pub fn storefront(
     })
 }
 
-/// Gives the demo shop its segment history and engagement series, rebuilt from its orders
-/// (once: a restarted demo keeps what the server recorded since).
-pub async fn seed_lifecycle(
+/// Seeds the demo shop (see [`seed`]) and, when it was new, gives it its segment history and
+/// engagement series rebuilt from its orders (a restarted demo keeps what the server recorded
+/// since).
+pub async fn seed_with_lifecycle(
     pool: &PgPool,
     shop: ShopId,
     config: &LifecycleConfig,
-) -> anyhow::Result<()> {
-    let recorded = sqlx::query_scalar!(
-        r#"select exists(select 1 from engagement_daily where shop_id = $1) as "e!""#,
-        shop.0
-    )
-    .fetch_one(pool)
-    .await?;
-    if !recorded {
+) -> anyhow::Result<Vec<(i64, String)>> {
+    let (customers, fresh) = seed_once(pool, shop).await?;
+    if fresh {
         println!("rebuilding the demo shop's segment history …");
         let days = config.rebuild_history_days;
         crate::lifecycle::rebuild_history(pool, shop, config, chrono::Utc::now(), days).await?;
     }
-    Ok(())
+    Ok(customers)
 }
 
 /// Feeds the demo shop's catalogue and history through the inbox and the applier, once.
 /// Returns the demo customers to offer in the storefront's switcher.
 pub async fn seed(pool: &PgPool, shop: ShopId) -> anyhow::Result<Vec<(i64, String)>> {
+    Ok(seed_once(pool, shop).await?.0)
+}
+
+/// As [`seed`], also saying whether the shop was seeded now.
+async fn seed_once(pool: &PgPool, shop: ShopId) -> anyhow::Result<(Vec<(i64, String)>, bool)> {
     let existing = sqlx::query_scalar!(
         r#"select count(*) as "n!" from "order" where shop_id = $1"#,
         shop.0
@@ -124,7 +124,7 @@ pub async fn seed(pool: &PgPool, shop: ShopId) -> anyhow::Result<Vec<(i64, Strin
         .map(|c| (c.id, c.label.clone()))
         .collect();
     if existing > 0 {
-        return Ok(customers);
+        return Ok((customers, false));
     }
     println!(
         "creating the demo shop: {} products, {} orders …",
@@ -163,5 +163,5 @@ pub async fn seed(pool: &PgPool, shop: ShopId) -> anyhow::Result<Vec<(i64, Strin
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }
-    Ok(customers)
+    Ok((customers, true))
 }

@@ -11,10 +11,9 @@ async fn demo_shop(app: &TestApp) -> ShopId {
     let shop = shops::resolve_or_create(&app.pool, &domain)
         .await
         .expect("shop");
-    shoprecs::demo::seed(&app.pool, shop).await.expect("seed");
-    shoprecs::demo::seed_lifecycle(&app.pool, shop, &app.state.lifecycle)
+    shoprecs::demo::seed_with_lifecycle(&app.pool, shop, &app.state.lifecycle)
         .await
-        .expect("lifecycle");
+        .expect("seed");
     shop
 }
 
