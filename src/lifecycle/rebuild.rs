@@ -56,15 +56,7 @@ pub async fn rebuild_history(
             segment: last.to.to_string(),
             since: last.at,
             vip,
-            changes: history
-                .iter()
-                .map(|t| Change {
-                    from: t.from.map(|s| s.to_string()),
-                    to: t.to.to_string(),
-                    vip,
-                    at: t.at,
-                })
-                .collect(),
+            changes: history.iter().map(|t| Change::of(t, vip)).collect(),
         });
         histories.push((i, history));
     }

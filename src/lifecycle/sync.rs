@@ -87,15 +87,7 @@ async fn reconcile(
         if steps.is_empty() && vip == row.vip {
             continue;
         }
-        let mut changes: Vec<Change> = steps
-            .iter()
-            .map(|t| Change {
-                from: t.from.map(|s| s.to_string()),
-                to: t.to.to_string(),
-                vip,
-                at: t.at,
-            })
-            .collect();
+        let mut changes: Vec<Change> = steps.iter().map(|t| Change::of(t, vip)).collect();
         let (segment, since) = match (steps.last(), stored) {
             (Some(t), _) => (t.to, t.at),
             (None, Some(s)) => s,

@@ -195,6 +195,17 @@ pub struct Change {
     pub at: DateTime<Utc>,
 }
 
+impl Change {
+    pub fn of(t: &crate::segments::Transition, vip: bool) -> Self {
+        Self {
+            from: t.from.map(|s| s.to_string()),
+            to: t.to.to_string(),
+            vip,
+            at: t.at,
+        }
+    }
+}
+
 /// Stores the customers' segments and appends their history.
 pub async fn apply_updates(
     conn: &mut PgConnection,
