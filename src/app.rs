@@ -35,6 +35,8 @@ pub struct AppInner {
     pub clock: Clock,
     pub lifecycle: crate::lifecycle::LifecycleConfig,
     pub sweeps: crate::lifecycle::SweepClock,
+    /// Shops' own settings from the dashboard.
+    pub shop_settings: crate::store::shop_settings::SettingsCache,
     /// Wakes the outgoing-event delivery worker after `outbox::enqueue` commits.
     pub outbox: crate::outbox::DeliveryHandle,
 }
@@ -111,6 +113,7 @@ impl Application {
             inbox_writer: crate::ingest::writer::InboxWriter::start(pool.clone()),
             widget_cache: Default::default(),
             sweeps: Default::default(),
+            shop_settings: Default::default(),
             lifecycle,
             models,
             clock,

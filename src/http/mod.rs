@@ -49,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pixel)
         .merge(api::router())
         .merge(proxy::router())
+        .merge(crate::admin::pages::routes())
         .with_state(state)
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(TimeoutLayer::with_status_code(

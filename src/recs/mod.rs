@@ -156,7 +156,8 @@ impl Models {
     pub async fn rebuild(&self, pool: &PgPool, shop: ShopId) -> anyhow::Result<ModelStats> {
         let slot = self.slot_or_insert(shop);
         let _writer = slot.writer.lock().await;
-        let model = Self::build(pool, shop, self.config.clone(), |_| {}).await?;
+        let config = self.config_for(pool, shop).await?;
+        let model = Self::build(pool, shop, config, |_| {}).await?;
         let cards = Cards {
             by_id: catalog::cards(pool, shop, None).await?,
             currency: catalog::currency(pool, shop).await?,
@@ -170,6 +171,19 @@ impl Models {
         }
         self.changed();
         Ok(stats)
+    }
+
+    /// The engine settings of a shop: the configured ones with the shop's own half-lives.
+    async fn config_for(&self, pool: &PgPool, shop: ShopId) -> anyhow::Result<EngineConfig> {
+        let own = crate::store::shop_settings::get(pool, shop).await?;
+        let mut config = self.config.clone();
+        if let Some(days) = own.bestseller_half_life_days {
+            config.bestseller_half_life_days = days;
+        }
+        if let Some(days) = own.pair_half_life_days {
+            config.pair_half_life_days = days;
+        }
+        Ok(config)
     }
 
     /// Builds the models of every installed shop (at start-up).

@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod carts;
 pub mod catalog;
 pub mod customers;
+pub mod dashboard;
 pub mod events;
 pub mod facts;
 pub mod inbox;
@@ -15,6 +16,7 @@ pub mod privacy;
 pub mod rules;
 pub mod segments;
 pub mod shop_cache;
+pub mod shop_settings;
 pub mod shops;
 pub mod widget_events;
 

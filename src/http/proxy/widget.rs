@@ -208,7 +208,22 @@ struct WidgetJson<'a> {
 
 pub async fn render(State(state): State<AppState>, req: ProxyRequest) -> AppResult<Response> {
     let settings = &state.settings.storefront;
-    let q = parse(&req, settings.default_limit)?;
+    // The shop's own settings from the dashboard win over the configured defaults; the theme
+    // block's own heading and limit win over both.
+    let own = state.shop_settings.get(&state.pool, req.shop).await?;
+    let mut q = parse(&req, own.widget_limit.unwrap_or(settings.default_limit))?;
+    if req.query.get("heading").is_none_or(|h| h.trim().is_empty()) {
+        let heading = match (q.placement, q.list) {
+            ("product", List::BoughtTogether) => own.heading_product.as_ref(),
+            ("cart", _) => own.heading_cart.as_ref(),
+            ("home", _) => own.heading_home.as_ref(),
+            _ => None,
+        };
+        if let Some(h) = heading {
+            q.heading = h.clone();
+        }
+    }
+    let holdout_share = own.holdout_share.unwrap_or(settings.holdout_share);
     let personal = q.context.customer.is_some() || q.context.client_id.is_some();
     // Anonymous lists may be cached briefly, but only by the shopper's own browser and never
     // across a login (the storefront URL is the same for a guest and a customer).
@@ -223,7 +238,7 @@ pub async fn render(State(state): State<AppState>, req: ProxyRequest) -> AppResu
     };
     if q.context.customer.is_none() {
         if let Some(client) = &q.context.client_id {
-            if in_holdout(req.shop.0, client, settings.holdout_share) {
+            if in_holdout(req.shop.0, client, holdout_share) {
                 metrics::counter!("shoprecs_widget_holdout_total").increment(1);
                 return Ok(
                     (StatusCode::NO_CONTENT, [(header::CACHE_CONTROL, cache)]).into_response()

@@ -1,0 +1,96 @@
+//! Data health: the last event per webhook topic, the inbox backlog, failed webhooks with their
+//! error, storefront events per day, and import progress.
+
+use askama::Template;
+use axum::extract::State;
+use chrono::{DateTime, Duration, Utc};
+
+use super::{days, render, ChartView, Layout, PageResult};
+use crate::admin::auth::AdminShop;
+use crate::admin::charts::Series;
+use crate::app::AppState;
+use crate::store::dashboard::{self, FailedWebhook, TopicHealth};
+
+/// The topics Shopify sends (shopify.app.toml).
+const TOPICS: [&str; 17] = [
+    "orders/create",
+    "orders/updated",
+    "orders/cancelled",
+    "orders/delete",
+    "refunds/create",
+    "products/create",
+    "products/update",
+    "products/delete",
+    "customers/create",
+    "customers/update",
+    "customers/delete",
+    "carts/create",
+    "carts/update",
+    "checkouts/create",
+    "checkouts/update",
+    "app/uninstalled",
+    "customers/redact",
+];
+
+pub struct Import {
+    pub topic: String,
+    pub total: i64,
+    pub done: i64,
+    pub percent: i64,
+    pub last: Option<DateTime<Utc>>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/health.html")]
+struct Page {
+    layout: Layout,
+    topics: Vec<TopicHealth>,
+    backlog: i64,
+    failed: Vec<FailedWebhook>,
+    pixel: ChartView,
+    pixel_total: i64,
+    imports: Vec<Import>,
+    now: DateTime<Utc>,
+}
+
+pub async fn page(State(state): State<AppState>, shop: AdminShop) -> PageResult {
+    let now = state.now();
+    let from = (now - Duration::days(13)).date_naive();
+    let from_time = from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    let pixel_days = dashboard::pixel_events_by_day(&state.pool, shop.shop, from_time).await?;
+    let span = days(from, now.date_naive());
+    let per_day: std::collections::HashMap<_, _> = pixel_days.iter().copied().collect();
+    let pixel = ChartView::over_days(
+        "Storefront events per day",
+        &span,
+        vec![Series {
+            name: "Events".into(),
+            values: span
+                .iter()
+                .map(|d| per_day.get(d).copied().unwrap_or(0) as f64)
+                .collect(),
+        }],
+        false,
+    );
+    let imports = dashboard::imports(&state.pool, shop.shop)
+        .await?
+        .into_iter()
+        .map(|(topic, total, done, last)| Import {
+            percent: if total > 0 { done * 100 / total } else { 100 },
+            topic,
+            total,
+            done,
+            last,
+        })
+        .collect();
+    render(Page {
+        layout: Layout::new(&state, &shop, "/admin/health", "Data health"),
+        topics: dashboard::topics(&state.pool, shop.shop, &TOPICS).await?,
+        backlog: dashboard::backlog(&state.pool, shop.shop).await?,
+        failed: dashboard::failed_webhooks(&state.pool, shop.shop, 20).await?,
+        pixel_total: pixel_days.iter().map(|(_, n)| n).sum(),
+        pixel,
+        imports,
+        now,
+    })
+}
