@@ -563,3 +563,68 @@ async fn email_block_has_the_customers_picks_with_absolute_tagged_links() {
         404
     );
 }
+
+fn cli(app: &TestApp, args: &[&str]) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_shoprecs"))
+        .args(args)
+        .env("DATABASE_URL", crate::helpers::database_url(&app.database))
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("run shoprecs");
+    assert!(
+        output.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn the_cli_prints_counts_and_exports_a_segment_as_csv() {
+    let (app, clock, _shop, _key) = setup(at(2026, 3, 1, 0)).await;
+    clock.set(at(2026, 3, 20, 13));
+    app.deliver(
+        "orders/create",
+        &order_at(1, 31, &[1], at(2026, 3, 19, 12), "10.00"),
+        "o1",
+    )
+    .await;
+    app.deliver(
+        "orders/create",
+        &order_at(2, 32, &[1], at(2025, 3, 19, 12), "10.00"),
+        "o2",
+    )
+    .await;
+    app.wait_applied().await;
+
+    let counts = cli(&app, &["segments", "--shop", SHOP]);
+    let line = |name: &str| {
+        counts
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .map(|l| l.split_whitespace().nth(1).expect("count").to_owned())
+            .unwrap_or_else(|| panic!("no {name} line in {counts}"))
+    };
+    // The CLI reads the real clock: the March 2026 order is months old by now, the 2025 one
+    // long lapsed; both customers are counted once.
+    let total: i64 = ["prospect", "new", "returning", "at_risk", "lapsed"]
+        .iter()
+        .map(|s| line(s).parse::<i64>().expect("number"))
+        .sum();
+    assert_eq!(total, 2, "{counts}");
+    assert_eq!(line("lapsed"), "2", "{counts}");
+    assert!(counts.contains("lapse window"));
+
+    let csv = cli(
+        &app,
+        &["segments", "export", "--shop", SHOP, "--segment", "lapsed"],
+    );
+    let rows: Vec<&str> = csv.lines().collect();
+    assert!(rows[0].starts_with("customer_id,segment"), "{csv}");
+    let mut ids: Vec<&str> = rows[1..]
+        .iter()
+        .map(|r| r.split(',').next().expect("id"))
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, vec!["31", "32"]);
+}
