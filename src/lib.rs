@@ -1,6 +1,7 @@
 //! shoprecs: a self-hosted, multi-tenant recommendation server for Shopify storefronts.
 
 pub mod abandoned;
+pub mod admin;
 pub mod app;
 pub mod cli;
 mod cli_events;
