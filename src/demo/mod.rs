@@ -39,6 +39,7 @@ async fn serve_demo(
     let lifecycle = LifecycleConfig::from_settings(&settings);
     let customers = seed_with_lifecycle(&database.pool, shop, &lifecycle).await?;
     let api_key = api_keys::create(&database.pool, shop, "demo").await?;
+    let admin_token = crate::store::admin::create_token(&database.pool, shop, "demo").await?;
     let checkouts = settings.checkouts.clone();
     let app = Application::build(settings, secrets.clone(), database.pool.clone()).await?;
     // Abandoned checkouts show at once rather than after the first periodic sweep.
@@ -59,6 +60,10 @@ async fn serve_demo(
     println!(
         "  JSON API:    curl -H 'Authorization: Bearer {api_key}' http://{addr}/api/v1/bestsellers"
     );
+    println!(
+        "  dashboard:   http://{addr}/admin   (log in as shop {DEMO_SHOP} with the token below)"
+    );
+    println!("  admin token: {admin_token}");
     println!("  health:      http://{addr}/readyz    metrics: http://{addr}/metrics");
     println!("  Ctrl-C stops it; data stays in the data directory for the next run.");
     println!();
