@@ -99,7 +99,12 @@ impl FromRequestParts<AppState> for AdminShop {
             // A load inside Shopify admin without a token: App Bridge can supply one.
             return Err(Refusal::Invalid.into_response(parts, false));
         }
-        let wanted = next::path_and_query(&parts.uri);
+        // Only a page can be gone back to; a refused post starts again from the dashboard.
+        let wanted = if parts.method == axum::http::Method::GET {
+            next::path_and_query(&parts.uri)
+        } else {
+            "/admin".to_owned()
+        };
         let to = format!("{LOGIN_PATH}?{}", next::query(&[("next", &wanted)]));
         Err(Redirect::to(&to).into_response())
     }
