@@ -29,6 +29,8 @@ pub struct AppInner {
     pub applier: ApplierHandle,
     pub shops: ShopCache,
     pub pixel_limiter: Arc<PixelLimiter>,
+    /// Admin login attempts per shop.
+    pub admin_login: Arc<crate::admin::auth::LoginLimiter>,
     pub models: Arc<Models>,
     pub inbox_writer: crate::ingest::writer::InboxWriter,
     pub widget_cache: crate::http::proxy::cache::WidgetCache,
@@ -108,6 +110,7 @@ impl Application {
         .waking(outbox.clone());
         let state = AppState(Arc::new(AppInner {
             pixel_limiter: PixelLimiter::new(&settings.pixel),
+            admin_login: crate::admin::auth::LoginLimiter::new(&settings.admin),
             applier: applier.handle(),
             shops: ShopCache::default(),
             inbox_writer: crate::ingest::writer::InboxWriter::start(pool.clone()),
@@ -215,6 +218,7 @@ fn spawn_housekeeping(
 
 async fn chores(state: &AppState) {
     state.pixel_limiter.prune();
+    state.admin_login.prune();
     let days = state.settings.webhooks.failed_body_retention_days;
     if let Err(e) = inbox::purge_failed_bodies(&state.pool, days).await {
         tracing::warn!(error = %e, "purging old failed webhook bodies failed");

@@ -1,5 +1,5 @@
 //! The command line: `shoprecs [serve]`, `demo`, `migrate`, `import`, `rebuild`, `api-key`,
-//! `export-customer`, `segments`, `events`, `eval`, `eval-segments`.
+//! `admin-token`, `export-customer`, `segments`, `events`, `eval`, `eval-segments`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -66,6 +66,16 @@ pub enum Command {
     ApiKey {
         #[command(subcommand)]
         action: ApiKeyAction,
+    },
+    /// Create a login token for a shop's admin dashboard (self-hosted, without Shopify) and
+    /// print it: it is shown only this once; only its hash is kept.
+    AdminToken {
+        /// The shop's myshopify.com domain.
+        #[arg(long)]
+        shop: String,
+        /// A note to tell tokens apart, e.g. the person's name.
+        #[arg(long, default_value = "")]
+        label: String,
     },
     /// Lifecycle segments: counts (`--shop S`), `export` as CSV, `rebuild` history from orders.
     Segments(crate::cli_segments::SegmentsArgs),
@@ -171,6 +181,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", result?);
             Ok(())
         }
+        Command::AdminToken { shop, label } => {
+            let domain = ShopDomain::parse(&shop)?;
+            let database = Database::open(&settings.database).await?;
+            let result = create_admin_token(&database, &domain, &label).await;
+            database.close().await;
+            println!("{}", result?);
+            Ok(())
+        }
         Command::ExportCustomer { shop, customer } => {
             let domain = ShopDomain::parse(&shop)?;
             let database = Database::open(&settings.database).await?;
@@ -213,6 +231,18 @@ async fn create_api_key(
         .await?
         .with_context(|| format!("shop {domain} is not known (it appears once Shopify sends a webhook or it installs)"))?;
     Ok(crate::store::api_keys::create(&database.pool, shop, label).await?)
+}
+
+async fn create_admin_token(
+    database: &Database,
+    domain: &ShopDomain,
+    label: &str,
+) -> anyhow::Result<String> {
+    db::migrate(&database.pool).await?;
+    let shop = shops::find(&database.pool, domain)
+        .await?
+        .with_context(|| format!("shop {domain} is not known (it appears once Shopify sends a webhook or it installs, or after `shoprecs import`)"))?;
+    Ok(crate::store::admin::create_token(&database.pool, shop, label).await?)
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {

@@ -29,7 +29,18 @@ pub struct Settings {
     pub email: EmailSettings,
     pub checkouts: CheckoutSettings,
     pub events: EventSettings,
+    pub admin: AdminSettings,
     pub log: LogSettings,
+}
+
+/// Access to the merchant dashboard (`crate::admin::auth`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminSettings {
+    pub session_hours: i64,
+    pub secure_cookie: bool,
+    pub session_token_leeway_secs: u64,
+    pub login_attempts_per_minute: u32,
 }
 
 /// Delivery of outgoing events (the outbox worker).
@@ -278,6 +289,13 @@ impl Settings {
         }
         if !(ev.lease_secs.is_finite() && ev.lease_secs > ev.request_timeout_secs) {
             bail!("invalid configuration: events.lease_secs must be longer than events.request_timeout_secs");
+        }
+        let a = &self.admin;
+        if !(1..=24 * 90).contains(&a.session_hours)
+            || a.session_token_leeway_secs > 300
+            || a.login_attempts_per_minute == 0
+        {
+            bail!("invalid configuration: admin.session_hours must be 1 to 2160, admin.session_token_leeway_secs at most 300 and admin.login_attempts_per_minute positive");
         }
         if self.pixel.events_per_minute == 0 || self.pixel.burst == 0 {
             bail!(

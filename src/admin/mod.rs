@@ -1,4 +1,5 @@
-//! The merchant dashboard at `/admin`: server-rendered pages (askama), charts as inline SVG.
+//! The merchant dashboard under `/admin`: who may see it (`auth`), its server-rendered pages
+//! (askama) and their charts (inline SVG).
 
 pub mod auth;
 pub mod charts;

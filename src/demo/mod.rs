@@ -39,6 +39,7 @@ async fn serve_demo(
     let lifecycle = LifecycleConfig::from_settings(&settings);
     let customers = seed_with_lifecycle(&database.pool, shop, &lifecycle).await?;
     let api_key = api_keys::create(&database.pool, shop, "demo").await?;
+    let admin_token = crate::store::admin::create_token(&database.pool, shop, "demo").await?;
     let checkouts = settings.checkouts.clone();
     let app = Application::build(settings, secrets.clone(), database.pool.clone()).await?;
     // Abandoned checkouts show at once rather than after the first periodic sweep.
@@ -59,6 +60,10 @@ async fn serve_demo(
     println!(
         "  JSON API:    curl -H 'Authorization: Bearer {api_key}' http://{addr}/api/v1/bestsellers"
     );
+    println!(
+        "  dashboard:   http://{addr}/admin   (log in as shop {DEMO_SHOP} with the token below)"
+    );
+    println!("  admin token: {admin_token}");
     println!("  health:      http://{addr}/readyz    metrics: http://{addr}/metrics");
     println!("  Ctrl-C stops it; data stays in the data directory for the next run.");
     println!();
@@ -155,12 +160,23 @@ async fn seed_once(pool: &PgPool, shop: ShopId) -> anyhow::Result<(Vec<(i64, Str
         }
     }
     // A running server's applier may hold the last batches: wait until nothing is pending.
+    // Two appliers may meet on the same rows and deadlock: the loser retries.
+    let mut failures = 0;
     loop {
-        if apply_batch(pool, 500, None).await? == 0 {
-            if inbox::backlog(pool).await? == 0 {
-                break;
+        match apply_batch(pool, 500, None).await {
+            Ok(0) => {
+                if inbox::backlog(pool).await? == 0 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            Ok(_) => failures = 0,
+            Err(e) if failures < 20 => {
+                failures += 1;
+                tracing::debug!(error = %e, "demo seeding retries a batch");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(e.into()),
         }
     }
     Ok((customers, true))

@@ -40,6 +40,12 @@ pub fn router(state: AppState) -> Router {
                 .allow_headers([axum::http::header::CONTENT_TYPE])
                 .max_age(Duration::from_secs(86_400)),
         );
+    // The merchant dashboard: access routes (and, later, the pages), all behind one framing
+    // policy.
+    let admin = Router::new()
+        .merge(crate::admin::auth::admin_routes())
+        .merge(crate::admin::pages::routes())
+        .layer(axum::middleware::from_fn(crate::admin::auth::frame_policy));
     let timeout = Duration::from_secs(settings.server.request_timeout_secs);
     Router::new()
         .route("/healthz", get(health::healthz))
@@ -49,7 +55,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pixel)
         .merge(api::router())
         .merge(proxy::router())
-        .merge(crate::admin::pages::routes())
+        .merge(admin)
         .with_state(state)
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(TimeoutLayer::with_status_code(

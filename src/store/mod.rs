@@ -2,6 +2,7 @@
 //! spans shops.
 
 pub mod abandoned;
+pub mod admin;
 pub mod api_keys;
 pub mod carts;
 pub mod catalog;

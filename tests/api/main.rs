@@ -4,6 +4,7 @@
 mod helpers;
 
 mod abandoned;
+mod admin_auth;
 mod browser;
 mod demo;
 mod events;
