@@ -1,0 +1,424 @@
+//! The dashboard's pages over HTTP with a logged-in session: every page renders this shop's
+//! numbers and nothing of another shop; rules and settings change the storefront at once;
+//! forms without the session's CSRF token change nothing.
+
+use reqwest::header::{LOCATION, SET_COOKIE};
+use reqwest::redirect::Policy;
+use reqwest::{Method, Response};
+use shoprecs::shopify::ShopDomain;
+use shoprecs::store::{admin, shops, ShopId};
+
+use crate::helpers::{order, product, spawn_app, TestApp, SHOP};
+
+const OTHER: &str = "zebra-shop.myshopify.com";
+
+const PAGES: [(&str, &str); 10] = [
+    ("/admin", "Overview"),
+    ("/admin?period=90", "Overview"),
+    ("/admin/explore?product=1&customer=7", "Explore"),
+    ("/admin/bestsellers", "Bestsellers"),
+    ("/admin/segments", "Segments"),
+    ("/admin/engagement", "Engagement"),
+    ("/admin/checkouts", "Abandoned checkouts"),
+    ("/admin/rules?q=o", "Rules"),
+    ("/admin/settings", "Settings"),
+    ("/admin/health", "Data health"),
+];
+
+struct Admin<'a> {
+    app: &'a TestApp,
+    cookie: String,
+    csrf: String,
+    client: reqwest::Client,
+}
+
+impl Admin<'_> {
+    async fn get(&self, path: &str) -> Response {
+        self.client
+            .get(self.app.url(path))
+            .header("Cookie", &self.cookie)
+            .send()
+            .await
+            .expect("get")
+    }
+
+    async fn page(&self, path: &str) -> String {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        let kind = response.headers()["content-type"]
+            .to_str()
+            .expect("type")
+            .to_owned();
+        assert!(kind.starts_with("text/html"), "{path}: {kind}");
+        response.text().await.expect("html")
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        self.client
+            .post(self.app.url(path))
+            .header("Cookie", &self.cookie)
+            .header("Origin", self.app.url(""))
+            .form(form)
+            .send()
+            .await
+            .expect("post")
+    }
+}
+
+async fn login<'a>(app: &'a TestApp, domain: &str) -> Admin<'a> {
+    let shop = shops::find(&app.pool, &ShopDomain::parse(domain).expect("domain"))
+        .await
+        .expect("find")
+        .expect("shop exists");
+    let token = admin::create_token(&app.pool, shop, "test")
+        .await
+        .expect("token");
+    let client = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .expect("client");
+    let response = client
+        .post(app.url("/admin/login"))
+        .header("Origin", app.url(""))
+        .form(&[
+            ("shop", domain),
+            ("token", token.as_str()),
+            ("next", "/admin"),
+        ])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(response.status(), 303, "logged in");
+    let cookie = response.headers()[SET_COOKIE]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .to_owned();
+    let csrf: String = sqlx::query_scalar(
+        "select csrf_token from admin_session where shop_id = $1 order by created_at desc limit 1",
+    )
+    .bind(shop.0)
+    .fetch_one(&app.pool)
+    .await
+    .expect("session");
+    Admin {
+        app,
+        cookie,
+        csrf,
+        client,
+    }
+}
+
+/// Shop A (the test shop): four products, customer 7 and others; shop B: a zebra.
+async fn two_shops(app: &TestApp) -> ShopId {
+    for (id, title) in [
+        (1, "Shampoo"),
+        (2, "Conditioner"),
+        (3, "Soap"),
+        (4, "Towel"),
+    ] {
+        app.deliver(
+            "products/create",
+            &product(id, title, "Hair", 10),
+            &format!("p{id}"),
+        )
+        .await;
+    }
+    for (id, customer, items, day) in [
+        (100, Some(7), &[1, 2][..], 1),
+        (101, Some(8), &[1, 2, 3][..], 2),
+        (102, Some(9), &[1, 2][..], 3),
+        (103, None, &[3, 4][..], 4),
+    ] {
+        app.deliver(
+            "orders/create",
+            &order(id, customer, items, day),
+            &format!("o{id}"),
+        )
+        .await;
+    }
+    app.wait_applied().await;
+    let other = shops::resolve_or_create(&app.pool, &ShopDomain::parse(OTHER).expect("domain"))
+        .await
+        .expect("other shop");
+    sqlx::query(
+        "insert into product (shop_id, product_id, title, handle, updated_at) values ($1, 77, 'Zebra plush', 'zebra', now());
+         ",
+    )
+    .bind(other.0)
+    .execute(&app.pool)
+    .await
+    .expect("zebra");
+    sqlx::query(
+        "insert into customer (shop_id, customer_id, updated_at, orders_count, segment) values ($1, 9999, now(), 3, 'returning')",
+    )
+    .bind(other.0)
+    .execute(&app.pool)
+    .await
+    .expect("other customer");
+    let shop = ShopId(app.shop_id().await);
+    shoprecs::lifecycle::sweep_shop(&app.pool, shop, &app.state.lifecycle, chrono::Utc::now())
+        .await
+        .expect("sweep");
+    shoprecs::lifecycle::snapshot_day(
+        &app.pool,
+        shop,
+        chrono::Utc::now().date_naive(),
+        &app.state.lifecycle,
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("snapshot");
+    shop
+}
+
+#[tokio::test]
+async fn every_page_shows_this_shops_data_and_nothing_of_another() {
+    let app = spawn_app().await;
+    two_shops(&app).await;
+    let admin = login(&app, SHOP).await;
+    for (path, title) in PAGES {
+        let html = admin.page(path).await;
+        assert!(html.contains(&format!("<h1>{title}")), "{path}: {html}");
+        assert!(
+            !html.contains("Zebra") && !html.contains("9999"),
+            "{path} leaks shop B"
+        );
+        assert!(
+            !html.contains("<script"),
+            "{path}: no script outside Shopify admin"
+        );
+    }
+    // Real numbers on the pages.
+    let overview = admin.page("/admin?period=90").await;
+    assert!(overview.contains("<svg"), "a chart");
+    assert!(
+        overview.contains("Orders and recommendation clicks per day: the numbers"),
+        "and its table"
+    );
+    let explore = admin.page("/admin/explore?product=1&customer=7").await;
+    assert!(
+        explore.contains("Conditioner"),
+        "bought with Shampoo: {explore}"
+    );
+    assert!(
+        explore.contains("bought together")
+            || explore.contains("Bought together")
+            || explore.contains("orders"),
+        "{explore}"
+    );
+    assert!(explore.contains("new"), "customer 7's segment");
+    let segments = admin.page("/admin/segments").await;
+    assert!(segments.contains("Customers per segment"));
+    // Shop B's product and customer, asked for by id, are not found here.
+    let probe = admin.page("/admin/explore?product=77&customer=9999").await;
+    assert!(!probe.contains("Zebra"));
+    assert!(probe.contains("No customer 9999 in this shop"));
+    let csv = admin.get("/admin/segments/returning/export").await;
+    assert_eq!(csv.status(), 200);
+    assert!(csv.headers()["content-type"]
+        .to_str()
+        .expect("type")
+        .starts_with("text/csv"));
+    let body = csv.text().await.expect("csv");
+    assert!(body.starts_with("customer_id,segment"));
+    assert!(!body.contains("9999"));
+    // Without a session: the login page.
+    let anonymous = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .expect("client");
+    let response = anonymous
+        .get(app.url("/admin/segments"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(response.status(), 303);
+    assert!(response.headers()[LOCATION]
+        .to_str()
+        .expect("location")
+        .starts_with("/admin/login"));
+}
+
+#[tokio::test]
+async fn an_empty_shop_gets_pages_that_say_what_to_do() {
+    let app = spawn_app().await;
+    app.install_shop().await;
+    let admin = login(&app, SHOP).await;
+    let overview = admin.page("/admin").await;
+    assert!(overview.contains("No orders yet"), "{overview}");
+    assert!(overview.contains("shoprecs import orders"));
+    for (path, _) in PAGES {
+        admin.page(path).await;
+    }
+}
+
+async fn widget_ids(app: &TestApp) -> Vec<i64> {
+    let response = app
+        .proxy(
+            Method::GET,
+            "/proxy/widget",
+            &[
+                ("placement", "product"),
+                ("product_id", "1"),
+                ("format", "json"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.expect("json");
+    crate::helpers::ids(&body)
+}
+
+#[tokio::test]
+async fn a_rule_changes_the_storefront_at_once_and_needs_the_csrf_token() {
+    let app = spawn_app().await;
+    two_shops(&app).await;
+    let admin = login(&app, SHOP).await;
+    assert!(
+        widget_ids(&app).await.contains(&2),
+        "Conditioner is bought with Shampoo"
+    );
+
+    // Without the token: refused, nothing changes.
+    let forged = admin
+        .post(
+            "/admin/rules",
+            &[("csrf", "nope"), ("kind", "exclude"), ("product_id", "2")],
+        )
+        .await;
+    assert_eq!(forged.status(), 403);
+    assert_eq!(app.count("select count(*) from rule").await, 0);
+
+    let done = admin
+        .post(
+            "/admin/rules",
+            &[
+                ("csrf", admin.csrf.as_str()),
+                ("kind", "exclude"),
+                ("product_id", "2"),
+                ("context_product_id", ""),
+            ],
+        )
+        .await;
+    assert_eq!(done.status(), 303);
+    let rules = admin.page("/admin/rules").await;
+    assert!(
+        rules.contains("Exclude") && rules.contains("Conditioner") && rules.contains("everywhere"),
+        "{rules}"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await; // the widget cache's second
+    assert!(!widget_ids(&app).await.contains(&2), "excluded at once");
+
+    // Another shop's product cannot be the subject of a rule here.
+    let foreign = admin
+        .post(
+            "/admin/rules",
+            &[
+                ("csrf", admin.csrf.as_str()),
+                ("kind", "pin"),
+                ("product_id", "77"),
+            ],
+        )
+        .await;
+    assert_eq!(foreign.status(), 422);
+
+    let rule_id: i64 = sqlx::query_scalar("select rule_id from rule")
+        .fetch_one(&app.pool)
+        .await
+        .expect("rule");
+    let deleted = admin
+        .post(
+            &format!("/admin/rules/{rule_id}/delete"),
+            &[("csrf", admin.csrf.as_str())],
+        )
+        .await;
+    assert_eq!(deleted.status(), 303);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert!(
+        widget_ids(&app).await.contains(&2),
+        "back after the rule is deleted"
+    );
+}
+
+#[tokio::test]
+async fn settings_change_the_widgets_heading_and_size_and_bad_values_are_refused() {
+    let app = spawn_app().await;
+    two_shops(&app).await;
+    let admin = login(&app, SHOP).await;
+    let saved = admin
+        .post(
+            "/admin/settings",
+            &[
+                ("csrf", admin.csrf.as_str()),
+                ("heading_product", "Pairs well with"),
+                ("widget_limit", "2"),
+                ("lapse_days", "120"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), 303);
+    let page = admin.page("/admin/settings").await;
+    assert!(
+        page.contains("value=\"Pairs well with\"") && page.contains("value=\"120\""),
+        "{page}"
+    );
+    let html = app
+        .proxy(
+            Method::GET,
+            "/proxy/widget",
+            &[("placement", "product"), ("product_id", "1")],
+            None,
+        )
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("Pairs well with"), "{html}");
+    assert!(html.matches("data-shoprecs-item").count() <= 2);
+    let segments = admin.page("/admin/segments").await;
+    assert!(
+        segments.contains("120 days") && segments.contains("your override"),
+        "{segments}"
+    );
+
+    let bad = admin
+        .post(
+            "/admin/settings",
+            &[("csrf", admin.csrf.as_str()), ("widget_limit", "99")],
+        )
+        .await;
+    assert_eq!(bad.status(), 422);
+    assert!(bad
+        .text()
+        .await
+        .expect("page")
+        .contains("Products per widget"));
+
+    // Endpoints and the test event.
+    let added = admin
+        .post(
+            "/admin/settings/endpoints",
+            &[
+                ("csrf", admin.csrf.as_str()),
+                ("url", "http://127.0.0.1:9/hook"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status(), 303);
+    let tested = admin
+        .post(
+            "/admin/settings/test-event",
+            &[("csrf", admin.csrf.as_str())],
+        )
+        .await;
+    assert_eq!(tested.status(), 303);
+    assert_eq!(
+        app.count("select count(*) from event_outbox where topic = 'shoprecs.test'")
+            .await,
+        1
+    );
+}
