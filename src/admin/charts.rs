@@ -106,8 +106,10 @@ fn axes(out: &mut String, frame: &Frame, step: f64, labels: &[String]) {
     }
     // At most about eight labels along the bottom.
     let every = labels.len().div_ceil(8).max(1);
+    let last = labels.len().saturating_sub(1);
     for (i, label) in labels.iter().enumerate() {
-        if i % every == 0 || i + 1 == labels.len() {
+        // The last label always shows; one too close before it would overlap it.
+        if (i % every == 0 && (i == last || last - i >= every)) || i == last {
             let _ = write!(
                 out,
                 r##"<text x="{:.1}" y="{}" font-size="11" text-anchor="middle" fill="#6d7175">{}</text>"##,

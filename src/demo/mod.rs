@@ -2,6 +2,7 @@
 //! and six months of orders fed through the real ingest path, and a storefront that imitates a
 //! Shopify theme with the extension's own block markup and script.
 
+mod activity;
 mod storefront;
 
 use anyhow::Context;
@@ -92,8 +93,8 @@ pub fn storefront(
 }
 
 /// Seeds the demo shop (see [`seed`]) and, when it was new, gives it its segment history and
-/// engagement series rebuilt from its orders (a restarted demo keeps what the server recorded
-/// since).
+/// engagement series rebuilt from its orders, and 60 days of widget activity (a restarted demo
+/// keeps what the server recorded since).
 pub async fn seed_with_lifecycle(
     pool: &PgPool,
     shop: ShopId,
@@ -104,6 +105,7 @@ pub async fn seed_with_lifecycle(
         println!("rebuilding the demo shop's segment history …");
         let days = config.rebuild_history_days;
         crate::lifecycle::rebuild_history(pool, shop, config, chrono::Utc::now(), days).await?;
+        activity::seed_widget_activity(pool, shop, chrono::Utc::now()).await?;
     }
     Ok(customers)
 }

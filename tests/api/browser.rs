@@ -96,7 +96,9 @@ async fn demo() -> (TestApp, ShopId, Vec<(i64, String)>) {
     let shop = shops::resolve_or_create(&pool, &domain)
         .await
         .expect("shop");
-    let customers = shoprecs::demo::seed(&pool, shop)
+    let lifecycle =
+        shoprecs::lifecycle::LifecycleConfig::from_settings(&crate::helpers::test_settings());
+    let customers = shoprecs::demo::seed_with_lifecycle(&pool, shop, &lifecycle)
         .await
         .expect("seed the demo shop");
     let listed = customers.clone();
@@ -118,14 +120,10 @@ fn chromium() -> Option<&'static str> {
     None
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_demo_storefront_works_in_a_real_browser() {
-    let Some(chromium) = chromium() else { return };
-    let (app, shop, customers) = demo().await;
-    let profile = tempfile::tempdir().expect("profile dir");
+async fn launch(chromium: &str, profile: &Path) -> (Browser, tokio::task::JoinHandle<()>) {
     let config = BrowserConfig::builder()
         .chrome_executable(chromium)
-        .user_data_dir(profile.path())
+        .user_data_dir(profile)
         .no_sandbox()
         .args([
             "--headless",
@@ -139,6 +137,15 @@ async fn the_demo_storefront_works_in_a_real_browser() {
         .expect("browser config");
     let (browser, mut handler) = Browser::launch(config).await.expect("launch Chromium");
     let events = tokio::spawn(async move { while handler.next().await.is_some() {} });
+    (browser, events)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_storefront_works_in_a_real_browser() {
+    let Some(chromium) = chromium() else { return };
+    let (app, shop, customers) = demo().await;
+    let profile = tempfile::tempdir().expect("profile dir");
+    let (browser, events) = launch(chromium, profile.path()).await;
 
     // A product page: both lists, 4 items each, never the product itself or a sold-out one.
     let (product_id, handle): (i64, String) = sqlx::query_as(
@@ -337,6 +344,164 @@ async fn the_demo_storefront_works_in_a_real_browser() {
     );
     screenshot(&page, "hostile-title").await;
     no_errors(&page, "hostile title").await;
+
+    drop(browser);
+    events.abort();
+}
+
+/// Waits until `js` evaluates to true in the page.
+async fn until(page: &Page, js: &str, what: &str) {
+    for _ in 0..200 {
+        // While the page navigates there is no context to evaluate in: try again.
+        let value = page
+            .evaluate(js)
+            .await
+            .ok()
+            .and_then(|v| v.into_value::<Value>().ok());
+        if value == Some(Value::Bool(true)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let html = eval(page, "document.body ? document.body.innerText : ''").await;
+    panic!("{what}: never true: {js}; page: {html}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_works_in_a_real_browser() {
+    let Some(chromium) = chromium() else { return };
+    let (app, shop, _) = demo().await;
+    let profile = tempfile::tempdir().expect("profile dir");
+    let (browser, events) = launch(chromium, profile.path()).await;
+    let token = shoprecs::store::admin::create_token(&app.pool, shop, "browser")
+        .await
+        .expect("admin token");
+    // As `shoprecs demo` does at start: abandoned checkouts are found at once.
+    shoprecs::abandoned::sweep(
+        &app.pool,
+        &app.state.models,
+        &app.state.settings.checkouts,
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("checkout sweep");
+
+    // Log in through the form.
+    let page = open(&browser, &app.url("/admin/login"), "form input[name=token]").await;
+    let fill = format!(
+        "document.querySelector('#shop').value = {}; document.querySelector('#token').value = {}; document.querySelector('form').submit(); true",
+        serde_json::to_string(shoprecs::demo::DEMO_SHOP).unwrap_or_default(),
+        serde_json::to_string(&token).unwrap_or_default()
+    );
+    eval(&page, &fill).await;
+    until(
+        &page,
+        "location.pathname === '/admin' && !!document.querySelector('h1')",
+        "logged in",
+    )
+    .await;
+    screenshot(&page, "admin-login-landing").await;
+
+    // Every page, with real numbers and no errors.
+    for (path, name, marker) in [
+        ("/admin?period=90", "overview", ".metric"),
+        ("/admin/explore", "explore", "form"),
+        ("/admin/bestsellers", "bestsellers", "table tbody tr"),
+        ("/admin/segments", "segments", "svg.chart"),
+        ("/admin/engagement", "engagement", "svg.chart"),
+        ("/admin/checkouts", "checkouts", "table tbody tr"),
+        ("/admin/rules", "rules", "form"),
+        ("/admin/settings", "settings", "form"),
+        ("/admin/health", "health", "table tbody tr"),
+    ] {
+        let page = open(&browser, &app.url(path), marker).await;
+        no_errors(&page, path).await;
+        screenshot(&page, &format!("admin-{name}")).await;
+    }
+
+    // Explore a customer: segment, score chart and picks with reasons.
+    let customer: i64 = sqlx::query_scalar(
+        "select customer_id from customer where shop_id = $1 and orders_count > 2 order by customer_id limit 1",
+    )
+    .bind(shop.0)
+    .fetch_one(&app.pool)
+    .await
+    .expect("a repeat customer");
+    let explore = open(
+        &browser,
+        &app.url(&format!("/admin/explore?customer={customer}")),
+        "svg.chart",
+    )
+    .await;
+    screenshot(&explore, "admin-explore-customer").await;
+    no_errors(&explore, "explore a customer").await;
+
+    // Exclude the first product of a product page's widget; the storefront drops it.
+    let (handle,): (String,) = sqlx::query_as(
+        "select p.handle from product p join order_line l using (shop_id, product_id)
+          where p.shop_id = $1 group by 1 order by count(*) desc limit 1",
+    )
+    .bind(shop.0)
+    .fetch_one(&app.pool)
+    .await
+    .expect("a bestseller");
+    let store = open(
+        &browser,
+        &app.url(&format!("/products/{handle}")),
+        "[data-placement=product] [data-shoprecs-item]",
+    )
+    .await;
+    let before = shown(&store, "product").await;
+    let excluded = *before.first().expect("a recommendation");
+    let (title,): (String,) =
+        sqlx::query_as("select title from product where shop_id = $1 and product_id = $2")
+            .bind(shop.0)
+            .bind(excluded)
+            .fetch_one(&app.pool)
+            .await
+            .expect("title");
+    let query: String = form_urlencoded::byte_serialize(title.as_bytes()).collect();
+    let rules = open(
+        &browser,
+        &app.url(&format!("/admin/rules?q={query}")),
+        &format!("form[action='/admin/rules'] input[name=product_id][value='{excluded}']"),
+    )
+    .await;
+    let submit = format!(
+        "(function () {{ var f = document.querySelector(\"input[name=product_id][value='{excluded}']\").form; f.querySelector('select[name=kind]').value = 'exclude'; f.submit(); return true; }})()"
+    );
+    eval(&rules, &submit).await;
+    until(
+        &rules,
+        "location.search.indexOf('done=created') >= 0",
+        "rule saved",
+    )
+    .await;
+    screenshot(&rules, "admin-rule-saved").await;
+    no_errors(&rules, "rules").await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let store = open(
+        &browser,
+        &app.url(&format!("/products/{handle}")),
+        "[data-placement=product] [data-shoprecs-item]",
+    )
+    .await;
+    let after = shown(&store, "product").await;
+    assert!(
+        !after.contains(&excluded),
+        "{title} excluded: {before:?} → {after:?}"
+    );
+
+    // Download a segment as CSV with the session.
+    let segments = open(&browser, &app.url("/admin/segments"), "a[href$='/export']").await;
+    let csv = segments
+        .evaluate("fetch('/admin/segments/lapsed/export', {credentials: 'same-origin'}).then(r => r.text())")
+        .await
+        .expect("download")
+        .into_value::<String>()
+        .unwrap_or_default();
+    assert!(csv.starts_with("customer_id,segment"), "{csv}");
+    assert!(csv.lines().count() > 10, "the demo has lapsed customers");
 
     drop(browser);
     events.abort();
