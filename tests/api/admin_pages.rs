@@ -422,3 +422,60 @@ async fn settings_change_the_widgets_heading_and_size_and_bad_values_are_refused
         1
     );
 }
+
+#[tokio::test]
+async fn inside_shopify_admin_pages_load_app_bridge_and_may_be_framed_by_the_shop_only() {
+    let mut settings = crate::helpers::test_settings();
+    settings.shopify.api_key = "embedded-key".to_owned();
+    let app = crate::helpers::spawn_app_with(
+        settings,
+        shoprecs::config::Secrets::fixed(crate::helpers::SECRET),
+    )
+    .await;
+    two_shops(&app).await;
+    let now = chrono::Utc::now().timestamp();
+    let claims = serde_json::json!({
+        "iss": format!("https://{SHOP}/admin"), "dest": format!("https://{SHOP}"),
+        "aud": "embedded-key", "sub": "42", "exp": now + 60, "nbf": now - 1, "iat": now - 1,
+        "jti": "j1", "sid": "s1"
+    });
+    let token = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(crate::helpers::SECRET.as_bytes()),
+    )
+    .expect("token");
+    let response = app
+        .client
+        .get(app.url(&format!(
+            "/admin/segments?embedded=1&shop={SHOP}&id_token={token}"
+        )))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(response.status(), 200);
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp")
+        .to_owned();
+    assert!(
+        csp.contains(&format!(
+            "frame-ancestors https://{SHOP} https://admin.shopify.com"
+        )),
+        "{csp}"
+    );
+    let html = response.text().await.expect("html");
+    assert!(html.contains(
+        "<script src=\"https://cdn.shopify.com/shopifycloud/app-bridge.js\" data-api-key=\"embedded-key\">"
+    ));
+    // Navigation stays inside Shopify admin (App Bridge renews the token on the way).
+    assert!(
+        html.contains(&format!("href=\"/admin/rules?embedded=1&amp;shop={SHOP}\""))
+            || html.contains(&format!("href=\"/admin/rules?embedded=1&#38;shop={SHOP}\"")),
+        "{html}"
+    );
+    assert!(
+        !html.contains("Log out"),
+        "no self-hosted logout inside Shopify admin"
+    );
+}

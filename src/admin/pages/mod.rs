@@ -95,7 +95,7 @@ fn escape(s: &str) -> String {
 
 /// A link in the side navigation.
 pub struct NavItem {
-    pub href: &'static str,
+    pub href: String,
     pub label: &'static str,
     pub current: bool,
 }
@@ -136,7 +136,13 @@ impl Layout {
             nav: NAV
                 .iter()
                 .map(|(href, label)| NavItem {
-                    href,
+                    // Inside Shopify admin a page load needs a fresh session token: marked
+                    // embedded, App Bridge supplies one on the way (the bounce page).
+                    href: if shop.embedded {
+                        format!("{href}?embedded=1&shop={}", shop.domain)
+                    } else {
+                        (*href).to_owned()
+                    },
                     label,
                     current: *href == current,
                 })
