@@ -226,6 +226,9 @@ async fn chores(state: &AppState) {
     if let Err(e) = sweep_segments(state).await {
         tracing::warn!(error = %e, "sweeping lifecycle segments failed");
     }
+    if let Err(e) = refresh_rollups(state).await {
+        tracing::warn!(error = %e, "refreshing the dashboard's daily totals failed");
+    }
     // Whatever the sweeps enqueued goes out now rather than at the next poll.
     state.outbox.wake();
 }
@@ -238,6 +241,15 @@ async fn sweep_checkouts(state: &AppState) {
         tracing::warn!(error = ?e, "checkout sweep failed");
     }
     state.outbox.wake();
+}
+
+/// Computes the dashboard's daily totals for days not yet computed or still changing.
+async fn refresh_rollups(state: &AppState) -> sqlx::Result<()> {
+    let window = state.settings.storefront.attribution_window_hours;
+    for shop in crate::store::shops::installed(&state.pool).await? {
+        crate::store::rollups::refresh_stale(&state.pool, shop, window, state.now(), 31).await?;
+    }
+    Ok(())
 }
 
 /// Moves customers whose thresholds passed and takes the day's engagement snapshot, per shop,

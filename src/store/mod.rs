@@ -14,6 +14,7 @@ pub mod inbox;
 pub mod orders;
 pub mod outbox;
 pub mod privacy;
+pub mod rollups;
 pub mod rules;
 pub mod segments;
 pub mod shop_cache;

@@ -313,7 +313,7 @@ pub async fn counts(
     Ok(rows.into_iter().map(|r| (r.segment, r.n, r.vip)).collect())
 }
 
-/// Moves between segments in `[from, to)`: (from, to, customers).
+/// Moves between segments in `[from, to)`: (from, to, moves).
 pub async fn flows(
     conn: &mut PgConnection,
     shop: ShopId,
@@ -321,7 +321,7 @@ pub async fn flows(
     to: DateTime<Utc>,
 ) -> sqlx::Result<Vec<(Option<String>, String, i64)>> {
     let rows = sqlx::query!(
-        r#"select from_segment, to_segment, count(distinct customer_id) as "n!"
+        r#"select from_segment, to_segment, count(*) as "n!"
              from segment_change
             where shop_id = $1 and changed_at >= $2 and changed_at < $3
               and from_segment is distinct from to_segment

@@ -479,3 +479,30 @@ async fn inside_shopify_admin_pages_load_app_bridge_and_may_be_framed_by_the_sho
         "no self-hosted logout inside Shopify admin"
     );
 }
+
+#[tokio::test]
+async fn the_overview_reads_the_same_numbers_from_daily_totals_as_live() {
+    let app = spawn_app().await;
+    let shop = two_shops(&app).await;
+    let admin = login(&app, SHOP).await;
+    let live = admin.page("/admin?period=30").await;
+    let days =
+        shoprecs::store::rollups::refresh_stale(&app.pool, shop, 24, chrono::Utc::now(), 400)
+            .await
+            .expect("daily totals");
+    assert!(days >= 30, "{days} days computed");
+    assert!(
+        app.count("select count(*) from daily_orders where orders > 0")
+            .await
+            >= 4
+    );
+    let stored = admin.page("/admin?period=30").await;
+    let figures = |html: &str| -> Vec<String> {
+        html.split("class=\"value\">")
+            .skip(1)
+            .map(|v| v.split('<').next().unwrap_or("").to_owned())
+            .collect()
+    };
+    assert_eq!(figures(&live), figures(&stored));
+    assert_eq!(figures(&live)[0], "4", "four orders this month: {live}");
+}

@@ -13,7 +13,7 @@ use crate::admin::auth::AdminShop;
 use crate::admin::charts::Series;
 use crate::app::AppState;
 use crate::http::extract::Query;
-use crate::store::{catalog, dashboard, widget_events};
+use crate::store::{catalog, dashboard, rollups, widget_events};
 
 #[derive(Debug, Deserialize)]
 pub struct PeriodQuery {
@@ -73,8 +73,33 @@ pub async fn page(
     let from = from_day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
     let before = from - Duration::days(period);
     let window = state.settings.storefront.attribution_window_hours;
-    let orders = dashboard::orders_by_day(&state.pool, shop.shop, before, now).await?;
-    let widget_days = widget_events::daily(&state.pool, shop.shop, before, now, window).await?;
+    // Past days from the daily totals; today and days not computed yet, live.
+    let before_day = before.date_naive();
+    let stored = rollups::read(
+        &state.pool,
+        shop.shop,
+        before_day,
+        today - Duration::days(1),
+    )
+    .await?;
+    let mut live_from = before_day;
+    while live_from < today && stored.computed.contains(&live_from) {
+        live_from += Duration::days(1);
+    }
+    let live_start = live_from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    let mut orders: Vec<_> = stored
+        .orders
+        .into_iter()
+        .filter(|o| o.0 < live_from)
+        .collect();
+    orders.extend(dashboard::orders_by_day(&state.pool, shop.shop, live_start, now).await?);
+    let mut widget_days: Vec<_> = stored
+        .widgets
+        .into_iter()
+        .filter(|w| w.day < live_from)
+        .collect();
+    widget_days
+        .extend(widget_events::daily(&state.pool, shop.shop, live_start, now, window).await?);
     let currency = catalog::currency(&state.pool, shop.shop).await?;
 
     let mut current = Totals::default();
