@@ -109,7 +109,7 @@ fn axes(out: &mut String, frame: &Frame, step: f64, labels: &[String]) {
     let last = labels.len().saturating_sub(1);
     for (i, label) in labels.iter().enumerate() {
         // The last label always shows; one too close before it would overlap it.
-        if (i % every == 0 && (i == last || last - i >= every)) || i == last {
+        if i == last || (i % every == 0 && last - i >= every) {
             let _ = write!(
                 out,
                 r##"<text x="{:.1}" y="{}" font-size="11" text-anchor="middle" fill="#6d7175">{}</text>"##,
@@ -257,7 +257,7 @@ mod tests {
         assert_eq!(nice_max(100.0), (100.0, 25.0));
         assert_eq!(nice_max(0.0), (1.0, 0.25));
         let (top, _) = nice_max(12_345.0);
-        assert!(top >= 12_345.0 && top <= 20_000.0);
+        assert!((12_345.0..=20_000.0).contains(&top));
     }
 
     #[test]

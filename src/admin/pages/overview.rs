@@ -63,10 +63,7 @@ pub async fn page(
     shop: AdminShop,
     Query(q): Query<PeriodQuery>,
 ) -> PageResult {
-    let period = match q.period {
-        Some(p @ (7 | 30 | 90)) => p,
-        _ => 30,
-    };
+    let period = q.period.filter(|p| [7, 30, 90].contains(p)).unwrap_or(30);
     let now = state.now();
     let today = now.date_naive();
     let from_day = today - Duration::days(period - 1);
