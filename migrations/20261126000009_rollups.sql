@@ -22,3 +22,16 @@ create table daily_widgets (
     attributed_revenue numeric(20, 4) not null,
     primary key (shop_id, day, placement, list)
 );
+
+-- Units kept per product per day, for the bestsellers page's sparklines.
+create table daily_products (
+    shop_id     bigint not null references shop (shop_id) on delete cascade,
+    day         date not null,
+    product_id  bigint not null,
+    units       bigint not null,
+    primary key (shop_id, day, product_id)
+);
+create index daily_products_product on daily_products (shop_id, product_id, day);
+
+-- Segment sizes (and VIPs) from the index alone.
+create index customer_segment_vip on customer (shop_id, segment, vip) where not deleted and segment is not null;

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgConnection;
 
-use super::{current_policy, engagement_of, LifecycleConfig};
+use super::{engagement_of, policy_for_reading, LifecycleConfig};
 use crate::segments::{score, Policy, Segment};
 use crate::store::segments::{self, CustomerFacts};
 use crate::store::ShopId;
@@ -75,7 +75,7 @@ pub async fn write_csv<W: std::io::Write>(
     now: DateTime<Utc>,
     out: W,
 ) -> anyhow::Result<usize> {
-    let policy = current_policy(conn, shop, config, now, false).await?;
+    let policy = policy_for_reading(conn, shop, config, now).await?;
     let (segment, vip_only) = selection.filter();
     let mut writer = csv::Writer::from_writer(out);
     let mut after = i64::MIN;

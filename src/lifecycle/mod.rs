@@ -13,7 +13,7 @@ mod sync;
 
 pub use activity::record_browsing;
 pub use members::{member, write_csv, Member, Selection};
-pub use policy::current_policy;
+pub use policy::{current_policy, policy_for_reading};
 pub use rebuild::{rebuild_history, RebuildStats};
 pub use runner::SweepClock;
 pub use snapshot::{snapshot_day, SnapshotStats};

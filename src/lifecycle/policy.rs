@@ -38,3 +38,22 @@ pub async fn current_policy(
     segments::save_policy(conn, shop, &json, now).await?;
     Ok(policy)
 }
+
+/// For pages and the API: the stored policy when it is less than a day old (without checking
+/// how many buyers it was learned from: the applier and the sweep keep it current), else as
+/// [`current_policy`].
+pub async fn policy_for_reading(
+    conn: &mut PgConnection,
+    shop: ShopId,
+    config: &LifecycleConfig,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Policy> {
+    if let Some((json, at)) = segments::policy(conn, shop).await? {
+        if now - at < Duration::days(1) && at <= now {
+            if let Ok(policy) = serde_json::from_value::<Policy>(json) {
+                return Ok(policy);
+            }
+        }
+    }
+    current_policy(conn, shop, config, now, false).await
+}

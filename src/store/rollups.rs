@@ -68,6 +68,28 @@ pub async fn refresh(
     )
     .execute(&mut *tx)
     .await?;
+    sqlx::query!(
+        "delete from daily_products where shop_id = $1 and day between $2 and $3",
+        shop.0,
+        from,
+        to
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        r#"insert into daily_products (shop_id, day, product_id, units)
+           select $1, (o.created_at at time zone 'UTC')::date, l.product_id, sum(l.current_quantity)
+             from "order" o
+             join order_line l on l.shop_id = o.shop_id and l.order_id = o.order_id
+            where o.shop_id = $1 and o.created_at >= $2 and o.created_at < $3
+              and not o.test and o.cancelled_at is null and l.product_id is not null
+            group by 2, 3"#,
+        shop.0,
+        start,
+        end
+    )
+    .execute(&mut *tx)
+    .await?;
     for w in &widgets {
         sqlx::query!(
             "insert into daily_widgets (shop_id, day, placement, list, impressions, clicks,
@@ -192,4 +214,52 @@ pub async fn refresh_stale(
         refresh(pool, shop, *from, *to, window_hours, now).await?;
     }
     Ok(days.len())
+}
+
+/// Units per product per day stored for `from..=to`.
+pub async fn product_units(
+    pool: &PgPool,
+    shop: ShopId,
+    product_ids: &[i64],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> sqlx::Result<Vec<(i64, NaiveDate, i64)>> {
+    let rows = sqlx::query!(
+        "select product_id, day, units from daily_products
+          where shop_id = $1 and product_id = any($2) and day between $3 and $4",
+        shop.0,
+        product_ids,
+        from,
+        to
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.product_id, r.day, r.units))
+        .collect())
+}
+
+/// The first day from `from` on (up to `today`) that is not stored: from there on, compute live.
+pub async fn first_missing(
+    pool: &PgPool,
+    shop: ShopId,
+    from: NaiveDate,
+    today: NaiveDate,
+) -> sqlx::Result<NaiveDate> {
+    let stored: BTreeSet<NaiveDate> = sqlx::query_scalar!(
+        "select day from daily_orders where shop_id = $1 and day >= $2 and day < $3",
+        shop.0,
+        from,
+        today
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .collect();
+    let mut day = from;
+    while day < today && stored.contains(&day) {
+        day += Duration::days(1);
+    }
+    Ok(day)
 }

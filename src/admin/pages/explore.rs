@@ -12,7 +12,7 @@ use crate::admin::auth::AdminShop;
 use crate::admin::charts::Series;
 use crate::app::AppState;
 use crate::http::extract::Query;
-use crate::lifecycle::{current_policy, member, Member};
+use crate::lifecycle::{member, policy_for_reading, Member};
 use crate::recs::lists::{self, Context, Item, List};
 use crate::store::{dashboard, segments};
 
@@ -113,7 +113,7 @@ pub async fn page(
         let mut conn = state.pool.acquire().await?;
         let facts = segments::facts(&mut conn, shop.shop, Some(&[id]), i64::MIN, 1).await?;
         if let Some(facts) = facts.first() {
-            let policy = current_policy(&mut conn, shop.shop, &state.lifecycle, now, false).await?;
+            let policy = policy_for_reading(&mut conn, shop.shop, &state.lifecycle, now).await?;
             let history = segments::history(&mut conn, shop.shop, id).await?;
             let from = (now - Duration::days(89)).date_naive();
             let scores = segments::customer_scores(&mut conn, shop.shop, id, from).await?;

@@ -13,7 +13,7 @@ use crate::admin::charts;
 use crate::app::AppState;
 use crate::http::extract::Query;
 use crate::recs::lists::{self, Context, Item, List};
-use crate::store::dashboard;
+use crate::store::{dashboard, rollups};
 
 #[derive(Debug, Deserialize)]
 pub struct TypeQuery {
@@ -75,7 +75,24 @@ pub async fn page(
     let from = now - Duration::days(29);
     let span = days(from.date_naive(), now.date_naive());
     let mut units: HashMap<i64, HashMap<chrono::NaiveDate, i64>> = HashMap::new();
-    for (product, day, n) in dashboard::units_by_day(&state.pool, shop.shop, &ids, from).await? {
+    // Past days from the daily totals; today and days not computed yet, live.
+    let (first, today) = (from.date_naive(), now.date_naive());
+    let live_from = rollups::first_missing(&state.pool, shop.shop, first, today).await?;
+    let stored = if live_from > first {
+        rollups::product_units(
+            &state.pool,
+            shop.shop,
+            &ids,
+            first,
+            live_from - Duration::days(1),
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
+    let live_start = live_from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    let live = dashboard::units_by_day(&state.pool, shop.shop, &ids, live_start).await?;
+    for (product, day, n) in stored.into_iter().chain(live) {
         units.entry(product).or_default().insert(day, n);
     }
     let rows = |items: Vec<Item>| -> Vec<Row> {

@@ -15,7 +15,7 @@ use crate::admin::charts::Series;
 use crate::app::AppState;
 use crate::http::error::AppError;
 use crate::http::extract::Path;
-use crate::lifecycle::{current_policy, write_csv, Selection};
+use crate::lifecycle::{policy_for_reading, write_csv, Selection};
 use crate::segments::{Policy, Segment};
 use crate::store::segments::{self, DailyRow};
 
@@ -55,7 +55,7 @@ pub async fn page(State(state): State<AppState>, shop: AdminShop) -> PageResult 
     let now = state.now();
     let mut conn = state.pool.acquire().await?;
     let counts = segments::counts(&mut conn, shop.shop).await?;
-    let policy = current_policy(&mut conn, shop.shop, &state.lifecycle, now, false).await?;
+    let policy = policy_for_reading(&mut conn, shop.shop, &state.lifecycle, now).await?;
     let flows = segments::flows(&mut conn, shop.shop, now - Duration::days(30), now).await?;
     drop(conn);
     let rows: Vec<SegmentRow> = Segment::ALL

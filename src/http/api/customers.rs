@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::email::{self, Content, Links};
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::{Json, Path, Query};
-use crate::lifecycle::{current_policy, member, Member};
+use crate::lifecycle::{member, policy_for_reading, Member};
 use crate::recs::lists::{self, Context, Item, List};
 use crate::store::segments::{self, ChangeRow, CustomerFacts};
 use crate::store::{abandoned, catalog, shops, ShopId};
@@ -92,7 +92,7 @@ pub async fn show(
     let facts = find(&state, shop, customer_id).await?;
     let now = state.now();
     let mut conn = state.pool.acquire().await?;
-    let policy = current_policy(&mut conn, shop, &state.lifecycle, now, false).await?;
+    let policy = policy_for_reading(&mut conn, shop, &state.lifecycle, now).await?;
     let history = segments::history(&mut conn, shop, customer_id).await?;
     let scores = segments::customer_scores(
         &mut conn,

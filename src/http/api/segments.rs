@@ -12,7 +12,7 @@ use super::ApiShop;
 use crate::app::AppState;
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::{Json, Path, Query};
-use crate::lifecycle::{current_policy, member, write_csv, Member, Selection};
+use crate::lifecycle::{current_policy, member, policy_for_reading, write_csv, Member, Selection};
 use crate::segments::{Overrides, Policy, Segment};
 use crate::store::segments;
 
@@ -92,7 +92,7 @@ pub async fn list(
 ) -> AppResult<Json<SegmentsResponse>> {
     let mut conn = state.pool.acquire().await?;
     let counts = segments::counts(&mut conn, shop).await?;
-    let policy = current_policy(&mut conn, shop, &state.lifecycle, state.now(), false).await?;
+    let policy = policy_for_reading(&mut conn, shop, &state.lifecycle, state.now()).await?;
     let segments = Segment::ALL
         .into_iter()
         .map(|s| {
@@ -252,7 +252,7 @@ pub async fn members(
         )
             .into_response());
     }
-    let policy = current_policy(&mut conn, shop, &state.lifecycle, now, false).await?;
+    let policy = policy_for_reading(&mut conn, shop, &state.lifecycle, now).await?;
     let rows = segments::members(
         &mut conn,
         shop,
