@@ -51,19 +51,19 @@ pub(crate) fn inv_pow(basket: f64, alpha: f64) -> f64 {
     }
 }
 
-/// Is `a` ranked before `b` by sales?
+/// Is `a` ranked before `b` by sales? (`cmp_ranked`, with ids read only to break a tie.)
 fn better(pop: &[f64], cat: &Catalog, a: Idx, b: Idx) -> bool {
-    cmp_ranked(
-        rank_key(pop[a as usize]),
-        cat.id(a),
-        rank_key(pop[b as usize]),
-        cat.id(b),
-    )
-    .is_lt()
+    let (ka, kb) = (rank_key(pop[a as usize]), rank_key(pop[b as usize]));
+    ka > kb || (ka == kb && cat.id(a) < cat.id(b))
 }
 
 fn insert_sorted(list: &mut TopList, pop: &[f64], cat: &Catalog, idx: Idx) {
-    let pos = list.items.partition_point(|&x| better(pop, cat, x, idx));
+    // `better(x, idx)` with idx's key computed once for the whole binary search.
+    let k = rank_key(pop[idx as usize]);
+    let pos = list.items.partition_point(|&x| {
+        let kx = rank_key(pop[x as usize]);
+        kx > k || (kx == k && cat.id(x) < cat.id(idx))
+    });
     list.items.insert(pos, idx);
     if list.items.len() > TOP_K {
         list.items.pop();
@@ -158,7 +158,7 @@ impl Popularity {
             return;
         }
         self.inv_pow[i] = inv_pow(self.basket[i], self.alpha);
-        for g in cat.groups(idx) {
+        for g in cat.groups_of(idx) {
             let list = self.tops.entry(g).or_default();
             if add {
                 raise_in(list, &self.pop, cat, idx);

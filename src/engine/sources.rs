@@ -45,14 +45,18 @@ struct PairView<'a> {
     prior: f64,
 }
 
-/// Running sum for one candidate over several anchors, remembering the strongest one as the
-/// reason's evidence.
-#[derive(Clone, Copy)]
+/// Running sum for one candidate over several anchors, remembering the strongest
+/// contribution as the reason's evidence. 24 bytes with its generation stamp, so a candidate's
+/// first visit costs one cache miss, not two.
+#[derive(Clone, Copy, Default)]
 struct Acc {
     score: f64,
-    best: usize,
-    best_kind: PairKind,
-    best_contrib: f64,
+    /// `rank_key` of the strongest single contribution.
+    best_key: u64,
+    /// The generation that last wrote this entry; any other means "empty".
+    stamp: u32,
+    /// Where the strongest contribution came from: `table · anchors.len() + anchor`.
+    best: u32,
 }
 
 /// Dense per-thread accumulator for multi-anchor queries: an array add per neighbour instead
@@ -61,7 +65,6 @@ struct Acc {
 #[derive(Default)]
 struct Scratch {
     acc: Vec<Acc>,
-    stamp: Vec<u32>,
     generation: u32,
     touched: Vec<Idx>,
 }
@@ -69,18 +72,11 @@ struct Scratch {
 impl Scratch {
     fn begin(&mut self, n: usize) {
         if self.acc.len() < n {
-            let blank = Acc {
-                score: 0.0,
-                best: 0,
-                best_kind: PairKind::Bought,
-                best_contrib: 0.0,
-            };
-            self.acc.resize(n, blank);
-            self.stamp.resize(n, 0);
+            self.acc.resize(n, Acc::default());
         }
         self.generation = self.generation.wrapping_add(1);
         if self.generation == 0 {
-            self.stamp.iter_mut().for_each(|s| *s = 0);
+            self.acc.iter_mut().for_each(|a| a.stamp = 0);
             self.generation = 1;
         }
         self.touched.clear();
@@ -174,8 +170,13 @@ impl ShopModel {
             let v = self.pair_view(*kind, merged);
             let f = a.weight * kw * self.anchor_factor(v.base, a.idx);
             v.table.for_each_candidate(a.idx, |b, n, w| {
-                if n >= v.min && shelf.allows(b) {
-                    top.push(b, cat.id(b), w * v.inv[b as usize] * f * shrink(n, v.prior));
+                if n < v.min {
+                    return;
+                }
+                let s = w * v.inv[b as usize] * f * shrink(n, v.prior);
+                // Score first: most candidates lose to the current k-th without a filter probe.
+                if top.admits(s) && shelf.allows(b) {
+                    top.push_with(b, s, || cat.id(b));
                 }
             });
             for r in top.into_sorted() {
@@ -183,6 +184,7 @@ impl ShopModel {
             }
             return;
         }
+        let n_anchors = anchors.len() as u32;
         SCRATCH.with(|cell| {
             let Ok(mut scratch) = cell.try_borrow_mut() else {
                 return;
@@ -190,45 +192,51 @@ impl ShopModel {
             let sc = &mut *scratch;
             sc.begin(cat.len());
             let generation = sc.generation;
-            for &(kind, kw) in kinds {
+            for (ki, &(kind, kw)) in kinds.iter().enumerate() {
                 let v = self.pair_view(kind, merged);
                 for (ai, a) in anchors.iter().enumerate() {
                     let f = a.weight * kw * self.anchor_factor(v.base, a.idx);
+                    let source = ki as u32 * n_anchors + ai as u32;
+                    // Every neighbour over the support floor is summed, allowed or not: the
+                    // shelf's filters are the same for all anchors, so they are checked once
+                    // per distinct candidate below instead of once per visit.
                     v.table.for_each_candidate(a.idx, |b, n, w| {
-                        if n < v.min || !shelf.allows(b) {
+                        if n < v.min {
                             return;
                         }
                         let c = w * v.inv[b as usize] * f * shrink(n, v.prior);
-                        let i = b as usize;
-                        if sc.stamp[i] != generation {
-                            sc.stamp[i] = generation;
+                        let key = rank_key(c);
+                        let e = &mut sc.acc[b as usize];
+                        if e.stamp != generation {
                             sc.touched.push(b);
-                            sc.acc[i] = Acc {
+                            *e = Acc {
                                 score: 0.0,
-                                best: ai,
-                                best_kind: kind,
-                                best_contrib: c,
+                                best_key: key,
+                                stamp: generation,
+                                best: source,
                             };
                         }
-                        let e = &mut sc.acc[i];
                         e.score += c;
                         // Anchors come in a deterministic order, so the first of equal
                         // contributions wins the same way whatever order events arrived in.
-                        if rank_key(c) > rank_key(e.best_contrib) {
-                            e.best = ai;
-                            e.best_kind = kind;
-                            e.best_contrib = c;
+                        if key > e.best_key {
+                            e.best_key = key;
+                            e.best = source;
                         }
                     });
                 }
             }
             for &b in &sc.touched {
-                top.push(b, cat.id(b), sc.acc[b as usize].score);
+                let s = sc.acc[b as usize].score;
+                if top.admits(s) && shelf.allows(b) {
+                    top.push_with(b, s, || cat.id(b));
+                }
             }
             for r in top.into_sorted() {
-                let e = sc.acc[r.idx as usize];
-                let a = &anchors[e.best];
-                shelf.push(r.idx, r.score, || self.pair_reason(e.best_kind, a, r.idx));
+                let best = sc.acc[r.idx as usize].best;
+                let kind = kinds[(best / n_anchors) as usize].0;
+                let a = &anchors[(best % n_anchors) as usize];
+                shelf.push(r.idx, r.score, || self.pair_reason(kind, a, r.idx));
             }
         });
     }
