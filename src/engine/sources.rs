@@ -1,5 +1,6 @@
 //! Candidate sources that fill a shelf: pair neighbours, bestsellers, trending.
 
+use super::accum::Accumulator;
 use super::catalog::{Group, Idx};
 use std::cell::RefCell;
 
@@ -45,46 +46,9 @@ struct PairView<'a> {
     prior: f64,
 }
 
-/// Running sum for one candidate over several anchors, remembering the strongest
-/// contribution as the reason's evidence. 24 bytes with its generation stamp, so a candidate's
-/// first visit costs one cache miss, not two.
-#[derive(Clone, Copy, Default)]
-struct Acc {
-    score: f64,
-    /// `rank_key` of the strongest single contribution.
-    best_key: u64,
-    /// The generation that last wrote this entry; any other means "empty".
-    stamp: u32,
-    /// Where the strongest contribution came from: `table · anchors.len() + anchor`.
-    best: u32,
-}
-
-/// Dense per-thread accumulator for multi-anchor queries: an array add per neighbour instead
-/// of a hash-map upsert. Entries are valid only when their stamp equals the current
-/// generation, so nothing is cleared between queries.
-#[derive(Default)]
-struct Scratch {
-    acc: Vec<Acc>,
-    generation: u32,
-    touched: Vec<Idx>,
-}
-
-impl Scratch {
-    fn begin(&mut self, n: usize) {
-        if self.acc.len() < n {
-            self.acc.resize(n, Acc::default());
-        }
-        self.generation = self.generation.wrapping_add(1);
-        if self.generation == 0 {
-            self.acc.iter_mut().for_each(|a| a.stamp = 0);
-            self.generation = 1;
-        }
-        self.touched.clear();
-    }
-}
-
 thread_local! {
-    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+    /// Reused by every multi-anchor query of the thread: no allocation per query.
+    static SCRATCH: RefCell<Accumulator> = RefCell::new(Accumulator::default());
 }
 
 impl ShopModel {
@@ -186,12 +150,17 @@ impl ShopModel {
         }
         let n_anchors = anchors.len() as u32;
         SCRATCH.with(|cell| {
-            let Ok(mut scratch) = cell.try_borrow_mut() else {
+            let Ok(mut acc) = cell.try_borrow_mut() else {
                 return;
             };
-            let sc = &mut *scratch;
-            sc.begin(cat.len());
-            let generation = sc.generation;
+            let bound = kinds
+                .iter()
+                .flat_map(|&(kind, _)| {
+                    let table = self.pair_view(kind, merged).table;
+                    anchors.iter().map(move |a| table.candidate_count(a.idx))
+                })
+                .sum();
+            acc.begin(bound);
             for (ki, &(kind, kw)) in kinds.iter().enumerate() {
                 let v = self.pair_view(kind, merged);
                 for (ai, a) in anchors.iter().enumerate() {
@@ -199,43 +168,26 @@ impl ShopModel {
                     let source = ki as u32 * n_anchors + ai as u32;
                     // Every neighbour over the support floor is summed, allowed or not: the
                     // shelf's filters are the same for all anchors, so they are checked once
-                    // per distinct candidate below instead of once per visit.
+                    // per distinct candidate below instead of once per visit. Anchors come in
+                    // a deterministic order, so the first of equal contributions wins the same
+                    // way whatever order events arrived in.
                     v.table.for_each_candidate(a.idx, |b, n, w| {
-                        if n < v.min {
-                            return;
-                        }
-                        let c = w * v.inv[b as usize] * f * shrink(n, v.prior);
-                        let key = rank_key(c);
-                        let e = &mut sc.acc[b as usize];
-                        if e.stamp != generation {
-                            sc.touched.push(b);
-                            *e = Acc {
-                                score: 0.0,
-                                best_key: key,
-                                stamp: generation,
-                                best: source,
-                            };
-                        }
-                        e.score += c;
-                        // Anchors come in a deterministic order, so the first of equal
-                        // contributions wins the same way whatever order events arrived in.
-                        if key > e.best_key {
-                            e.best_key = key;
-                            e.best = source;
+                        if n >= v.min {
+                            let c = w * v.inv[b as usize] * f * shrink(n, v.prior);
+                            acc.add(b, c, rank_key(c), source);
                         }
                     });
                 }
             }
-            for &b in &sc.touched {
-                let s = sc.acc[b as usize].score;
-                if top.admits(s) && shelf.allows(b) {
-                    top.push_with(b, s, || cat.id(b));
+            for (b, e) in acc.iter() {
+                if top.admits(e.score) && shelf.allows(b) {
+                    top.push_with(b, e.score, || cat.id(b));
                 }
             }
             for r in top.into_sorted() {
-                let best = sc.acc[r.idx as usize].best;
-                let kind = kinds[(best / n_anchors) as usize].0;
-                let a = &anchors[(best % n_anchors) as usize];
+                let Some(e) = acc.get(r.idx) else { continue };
+                let kind = kinds[(e.best / n_anchors) as usize].0;
+                let a = &anchors[(e.best % n_anchors) as usize];
                 shelf.push(r.idx, r.score, || self.pair_reason(kind, a, r.idx));
             }
         });
