@@ -80,7 +80,10 @@ impl Accumulator {
     /// first source keeps the evidence. At most `bound` (see `begin`) distinct `b` per query.
     #[inline]
     pub(crate) fn add(&mut self, b: Idx, c: f64, key: u64, source: u32) {
-        debug_assert!(self.used.len() <= self.mask / 2, "more candidates than the bound");
+        debug_assert!(
+            self.used.len() <= self.mask / 2,
+            "more candidates than the bound"
+        );
         let i = self.find(b);
         let slot = &mut self.slots[i];
         if slot.key == 0 {

@@ -138,7 +138,12 @@ mod tests {
                 id
             });
         }
-        let ids = |t: TopK| t.into_sorted().into_iter().map(|r| r.id).collect::<Vec<_>>();
+        let ids = |t: TopK| {
+            t.into_sorted()
+                .into_iter()
+                .map(|r| r.id)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(ids(a), ids(b));
         // 0.2 and 0.1 arrive when the k-th already scores higher: no lookup.
         assert_eq!(lookups, scores.len() - 2);
