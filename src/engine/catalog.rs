@@ -150,13 +150,16 @@ impl Catalog {
 
     /// Groups a product belongs to.
     pub(crate) fn groups(&self, idx: Idx) -> Vec<Group> {
+        self.groups_of(idx).collect()
+    }
+
+    /// The same without allocating: global, then its type (if any), then its tags.
+    pub(crate) fn groups_of(&self, idx: Idx) -> impl Iterator<Item = Group> + '_ {
         let m = &self.meta[idx as usize];
-        let mut g = vec![Group::Global];
-        if m.product_type != 0 {
-            g.push(Group::Type(m.product_type));
-        }
-        g.extend(m.tags.iter().map(|&t| Group::Tag(t)));
-        g
+        let ty = (m.product_type != 0).then_some(Group::Type(m.product_type));
+        std::iter::once(Group::Global)
+            .chain(ty)
+            .chain(m.tags.iter().map(|&t| Group::Tag(t)))
     }
 
     /// Every group that has members.

@@ -11,6 +11,7 @@
 //! (filters, rules, fallback bookkeeping), `queries` (the public lists), `decay` and `rank`
 //! (maths), `reason` (output).
 
+mod accum;
 mod browse;
 mod catalog;
 mod customers;

@@ -195,12 +195,16 @@ impl List {
         if len == 0 {
             return;
         }
+        // `r.before(worst, k)` with the weakest's key computed once, not once per probe.
+        let mut w = (self.worst as usize).min(len - 1);
+        let mut wk = r.key(&self.items[w]);
         for _ in 0..PROBES {
             let k = self.cursor as usize % len;
             self.cursor = self.cursor.wrapping_add(1);
-            let w = (self.worst as usize).min(len - 1);
-            if r.before(&self.items[w], &self.items[k]) {
+            let kk = r.key(&self.items[k]);
+            if wk > kk || (wk == kk && r.cat.id(self.items[w].b) < r.cat.id(self.items[k].b)) {
                 self.worst = k as u32;
+                (w, wk) = (k, kk);
             }
         }
     }

@@ -55,9 +55,10 @@ impl ShopModel {
             if (old.updated_at, old.fp) >= (new.updated_at, new.fp) {
                 return;
             }
-        }
-        if let Some(old) = self.orders.map.remove(&id) {
-            self.unapply_order(id, &old);
+            // Probed again only for a newer version: a new order costs one probe here.
+            if let Some(old) = self.orders.map.remove(&id) {
+                self.unapply_order(id, &old);
+            }
         }
         self.apply_order(id, &new);
         self.orders.map.insert(id, new);

@@ -244,6 +244,14 @@ impl PairTable {
         }
     }
 
+    /// How many candidates `for_each_candidate(a, ..)` visits at most.
+    pub(crate) fn candidate_count(&self, a: Idx) -> usize {
+        match self.lists.items(a) {
+            Some(items) => items.len(),
+            None => self.adj.get(a as usize).map_or(0, |m| m.len()),
+        }
+    }
+
     /// Multiplies every weight (rebase). Lists must be rebuilt afterwards (`rebuild_lists`):
     /// their cached scores are in the old scale.
     pub(crate) fn rescale(&mut self, f: f64) {

@@ -1,7 +1,6 @@
 //! Per-product decayed sales, and exact top lists per group for bestseller shelves.
 
 use super::catalog::{Catalog, Group, Idx};
-use super::hash::{map_bytes, FxMap};
 use super::rank::{cmp_ranked, rank_key, TopK};
 
 /// Length of the maintained top list per group; longer requests fall back to a scan.
@@ -24,6 +23,57 @@ impl Default for TopList {
     }
 }
 
+/// Top lists by group, in vectors indexed by type and tag id: every order line updates its
+/// product's three or four groups, and a hash probe per group cost more than the list update.
+/// `None`: the group never had a product with sales.
+#[derive(Default)]
+struct Tops {
+    global: Option<TopList>,
+    types: Vec<Option<TopList>>,
+    tags: Vec<Option<TopList>>,
+}
+
+impl Tops {
+    fn slot(&mut self, g: Group) -> &mut Option<TopList> {
+        let (v, i) = match g {
+            Group::Global => return &mut self.global,
+            Group::Type(t) => (&mut self.types, t as usize),
+            Group::Tag(t) => (&mut self.tags, t as usize),
+        };
+        if v.len() <= i {
+            v.resize_with(i + 1, || None);
+        }
+        &mut v[i]
+    }
+
+    fn entry(&mut self, g: Group) -> &mut TopList {
+        self.slot(g).get_or_insert_with(TopList::default)
+    }
+
+    fn get(&self, g: Group) -> Option<&TopList> {
+        match g {
+            Group::Global => self.global.as_ref(),
+            Group::Type(t) => self.types.get(t as usize)?.as_ref(),
+            Group::Tag(t) => self.tags.get(t as usize)?.as_ref(),
+        }
+    }
+
+    fn clear(&mut self) {
+        *self = Self::default();
+    }
+
+    fn approx_bytes(&self) -> usize {
+        let lists = || {
+            std::iter::once(&self.global)
+                .chain(&self.types)
+                .chain(&self.tags)
+                .flatten()
+        };
+        std::mem::size_of::<Option<TopList>>() * (self.types.capacity() + self.tags.capacity())
+            + lists().map(|l| 4 * l.items.capacity()).sum::<usize>()
+    }
+}
+
 /// Decayed counters per product (stored scale, see `decay`).
 #[derive(Default)]
 pub(crate) struct Popularity {
@@ -38,7 +88,7 @@ pub(crate) struct Popularity {
     /// `basket^-α`, kept current so a neighbour scan is one multiply per candidate.
     pub(crate) inv_pow: Vec<f64>,
     alpha: f64,
-    tops: FxMap<Group, TopList>,
+    tops: Tops,
     /// During bulk loads top lists are rebuilt once at the end instead of per line.
     deferred: bool,
 }
@@ -51,19 +101,19 @@ pub(crate) fn inv_pow(basket: f64, alpha: f64) -> f64 {
     }
 }
 
-/// Is `a` ranked before `b` by sales?
+/// Is `a` ranked before `b` by sales? (`cmp_ranked`, with ids read only to break a tie.)
 fn better(pop: &[f64], cat: &Catalog, a: Idx, b: Idx) -> bool {
-    cmp_ranked(
-        rank_key(pop[a as usize]),
-        cat.id(a),
-        rank_key(pop[b as usize]),
-        cat.id(b),
-    )
-    .is_lt()
+    let (ka, kb) = (rank_key(pop[a as usize]), rank_key(pop[b as usize]));
+    ka > kb || (ka == kb && cat.id(a) < cat.id(b))
 }
 
 fn insert_sorted(list: &mut TopList, pop: &[f64], cat: &Catalog, idx: Idx) {
-    let pos = list.items.partition_point(|&x| better(pop, cat, x, idx));
+    // `better(x, idx)` with idx's key computed once for the whole binary search.
+    let k = rank_key(pop[idx as usize]);
+    let pos = list.items.partition_point(|&x| {
+        let kx = rank_key(pop[x as usize]);
+        kx > k || (kx == k && cat.id(x) < cat.id(idx))
+    });
     list.items.insert(pos, idx);
     if list.items.len() > TOP_K {
         list.items.pop();
@@ -158,8 +208,8 @@ impl Popularity {
             return;
         }
         self.inv_pow[i] = inv_pow(self.basket[i], self.alpha);
-        for g in cat.groups(idx) {
-            let list = self.tops.entry(g).or_default();
+        for g in cat.groups_of(idx) {
+            let list = self.tops.entry(g);
             if add {
                 raise_in(list, &self.pop, cat, idx);
             } else if lower_in(list, &self.pop, cat, idx, true) {
@@ -175,13 +225,13 @@ impl Popularity {
             return;
         }
         for g in before.iter().filter(|g| !after.contains(g)) {
-            let list = self.tops.entry(*g).or_default();
+            let list = self.tops.entry(*g);
             if lower_in(list, &self.pop, cat, idx, false) {
                 self.rescan(cat, *g);
             }
         }
         for g in after.iter().filter(|g| !before.contains(g)) {
-            raise_in(self.tops.entry(*g).or_default(), &self.pop, cat, idx);
+            raise_in(self.tops.entry(*g), &self.pop, cat, idx);
         }
     }
 
@@ -203,7 +253,7 @@ impl Popularity {
         });
         let complete = items.len() <= TOP_K;
         items.truncate(TOP_K);
-        self.tops.insert(g, TopList { items, complete });
+        *self.tops.slot(g) = Some(TopList { items, complete });
     }
 
     /// Rebuilds every top list (after a bulk load or a rebase).
@@ -259,7 +309,7 @@ impl Popularity {
         if want == 0 {
             return out;
         }
-        if let Some(list) = self.tops.get(&g).filter(|_| !self.deferred) {
+        if let Some(list) = self.tops.get(g).filter(|_| !self.deferred) {
             for &i in &list.items {
                 if allow(i) {
                     out.push(i);
@@ -286,12 +336,6 @@ impl Popularity {
     }
 
     pub(crate) fn approx_bytes(&self) -> usize {
-        36 * self.pop.capacity()
-            + map_bytes(&self.tops)
-            + self
-                .tops
-                .values()
-                .map(|l| 4 * l.items.capacity())
-                .sum::<usize>()
+        36 * self.pop.capacity() + self.tops.approx_bytes()
     }
 }

@@ -292,6 +292,11 @@ impl ShopModel {
             let since = after[times.partition_point(|&x| x <= first)];
             let again: f64 = t[1..].iter().map(|&x| w(x)).sum();
             let chance = (again + prior) / (since + 1.0);
+            // The due factor is at most 1, so a product short of the floor on its chance is
+            // out whatever its interval: skip the interval lookup (a histogram walk).
+            if chance.is_nan() || chance < self.cfg.repeat_purchase_min_chance {
+                continue;
+            }
             let usual = if t.len() >= 2 {
                 Some((last - first) / (t.len() as i64 - 1))
             } else {

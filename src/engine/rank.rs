@@ -66,12 +66,29 @@ impl TopK {
     }
 
     pub(crate) fn push(&mut self, idx: Idx, id: ProductId, score: f64) {
-        if self.k == 0 {
+        self.push_with(idx, score, || id);
+    }
+
+    /// Would a candidate with this score get in? False only when it ranks below the current
+    /// k-th on the score alone, so a caller can skip costlier checks (filters, id lookups).
+    #[inline]
+    pub(crate) fn admits(&self, score: f64) -> bool {
+        self.k > 0
+            && (self.heap.len() < self.k
+                || self.heap.peek().is_none_or(|w| rank_key(score) >= w.key))
+    }
+
+    /// `push` that looks the product id up only when it is needed: to break a tie with the
+    /// current k-th, or to keep the candidate. Most candidates of a large set lose on the
+    /// score alone, and an id lookup is a cache miss into a catalog-sized vector.
+    #[inline]
+    pub(crate) fn push_with(&mut self, idx: Idx, score: f64, id: impl FnOnce() -> ProductId) {
+        if !self.admits(score) {
             return;
         }
         let r = Ranked {
             key: rank_key(score),
-            id,
+            id: id(),
             idx,
             score,
         };
@@ -106,6 +123,31 @@ mod tests {
         }
         let ids: Vec<_> = t.into_sorted().into_iter().map(|r| r.id).collect();
         assert_eq!(ids, vec![2, 3, 9]);
+    }
+
+    #[test]
+    fn push_with_matches_push_and_skips_id_lookups_of_losers() {
+        let scores = [0.5, 3.0, 1.0, 3.0, 0.2, 2.0, 3.0, 0.1, 2.0];
+        let (mut a, mut b) = (TopK::new(4), TopK::new(4));
+        let mut lookups = 0;
+        for (i, &s) in scores.iter().enumerate() {
+            let id = 100 - i as ProductId;
+            a.push(i as Idx, id, s);
+            b.push_with(i as Idx, s, || {
+                lookups += 1;
+                id
+            });
+        }
+        let ids = |t: TopK| {
+            t.into_sorted()
+                .into_iter()
+                .map(|r| r.id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(a), ids(b));
+        // 0.2 and 0.1 arrive when the k-th already scores higher: no lookup.
+        assert_eq!(lookups, scores.len() - 2);
+        assert!(!TopK::new(0).admits(1.0));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Candidate sources that fill a shelf: pair neighbours, bestsellers, trending.
 
+use super::accum::Accumulator;
 use super::catalog::{Group, Idx};
 use std::cell::RefCell;
 
@@ -45,50 +46,9 @@ struct PairView<'a> {
     prior: f64,
 }
 
-/// Running sum for one candidate over several anchors, remembering the strongest one as the
-/// reason's evidence.
-#[derive(Clone, Copy)]
-struct Acc {
-    score: f64,
-    best: usize,
-    best_kind: PairKind,
-    best_contrib: f64,
-}
-
-/// Dense per-thread accumulator for multi-anchor queries: an array add per neighbour instead
-/// of a hash-map upsert. Entries are valid only when their stamp equals the current
-/// generation, so nothing is cleared between queries.
-#[derive(Default)]
-struct Scratch {
-    acc: Vec<Acc>,
-    stamp: Vec<u32>,
-    generation: u32,
-    touched: Vec<Idx>,
-}
-
-impl Scratch {
-    fn begin(&mut self, n: usize) {
-        if self.acc.len() < n {
-            let blank = Acc {
-                score: 0.0,
-                best: 0,
-                best_kind: PairKind::Bought,
-                best_contrib: 0.0,
-            };
-            self.acc.resize(n, blank);
-            self.stamp.resize(n, 0);
-        }
-        self.generation = self.generation.wrapping_add(1);
-        if self.generation == 0 {
-            self.stamp.iter_mut().for_each(|s| *s = 0);
-            self.generation = 1;
-        }
-        self.touched.clear();
-    }
-}
-
 thread_local! {
-    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+    /// Reused by every multi-anchor query of the thread: no allocation per query.
+    static SCRATCH: RefCell<Accumulator> = RefCell::new(Accumulator::default());
 }
 
 impl ShopModel {
@@ -174,8 +134,13 @@ impl ShopModel {
             let v = self.pair_view(*kind, merged);
             let f = a.weight * kw * self.anchor_factor(v.base, a.idx);
             v.table.for_each_candidate(a.idx, |b, n, w| {
-                if n >= v.min && shelf.allows(b) {
-                    top.push(b, cat.id(b), w * v.inv[b as usize] * f * shrink(n, v.prior));
+                if n < v.min {
+                    return;
+                }
+                let s = w * v.inv[b as usize] * f * shrink(n, v.prior);
+                // Score first: most candidates lose to the current k-th without a filter probe.
+                if top.admits(s) && shelf.allows(b) {
+                    top.push_with(b, s, || cat.id(b));
                 }
             });
             for r in top.into_sorted() {
@@ -183,52 +148,47 @@ impl ShopModel {
             }
             return;
         }
+        let n_anchors = anchors.len() as u32;
         SCRATCH.with(|cell| {
-            let Ok(mut scratch) = cell.try_borrow_mut() else {
+            let Ok(mut acc) = cell.try_borrow_mut() else {
                 return;
             };
-            let sc = &mut *scratch;
-            sc.begin(cat.len());
-            let generation = sc.generation;
-            for &(kind, kw) in kinds {
+            let bound = kinds
+                .iter()
+                .flat_map(|&(kind, _)| {
+                    let table = self.pair_view(kind, merged).table;
+                    anchors.iter().map(move |a| table.candidate_count(a.idx))
+                })
+                .sum();
+            acc.begin(bound);
+            for (ki, &(kind, kw)) in kinds.iter().enumerate() {
                 let v = self.pair_view(kind, merged);
                 for (ai, a) in anchors.iter().enumerate() {
                     let f = a.weight * kw * self.anchor_factor(v.base, a.idx);
+                    let source = ki as u32 * n_anchors + ai as u32;
+                    // Every neighbour over the support floor is summed, allowed or not: the
+                    // shelf's filters are the same for all anchors, so they are checked once
+                    // per distinct candidate below instead of once per visit. Anchors come in
+                    // a deterministic order, so the first of equal contributions wins the same
+                    // way whatever order events arrived in.
                     v.table.for_each_candidate(a.idx, |b, n, w| {
-                        if n < v.min || !shelf.allows(b) {
-                            return;
-                        }
-                        let c = w * v.inv[b as usize] * f * shrink(n, v.prior);
-                        let i = b as usize;
-                        if sc.stamp[i] != generation {
-                            sc.stamp[i] = generation;
-                            sc.touched.push(b);
-                            sc.acc[i] = Acc {
-                                score: 0.0,
-                                best: ai,
-                                best_kind: kind,
-                                best_contrib: c,
-                            };
-                        }
-                        let e = &mut sc.acc[i];
-                        e.score += c;
-                        // Anchors come in a deterministic order, so the first of equal
-                        // contributions wins the same way whatever order events arrived in.
-                        if rank_key(c) > rank_key(e.best_contrib) {
-                            e.best = ai;
-                            e.best_kind = kind;
-                            e.best_contrib = c;
+                        if n >= v.min {
+                            let c = w * v.inv[b as usize] * f * shrink(n, v.prior);
+                            acc.add(b, c, rank_key(c), source);
                         }
                     });
                 }
             }
-            for &b in &sc.touched {
-                top.push(b, cat.id(b), sc.acc[b as usize].score);
+            for (b, e) in acc.iter() {
+                if top.admits(e.score) && shelf.allows(b) {
+                    top.push_with(b, e.score, || cat.id(b));
+                }
             }
             for r in top.into_sorted() {
-                let e = sc.acc[r.idx as usize];
-                let a = &anchors[e.best];
-                shelf.push(r.idx, r.score, || self.pair_reason(e.best_kind, a, r.idx));
+                let Some(e) = acc.get(r.idx) else { continue };
+                let kind = kinds[(e.best / n_anchors) as usize].0;
+                let a = &anchors[(e.best % n_anchors) as usize];
+                shelf.push(r.idx, r.score, || self.pair_reason(kind, a, r.idx));
             }
         });
     }
