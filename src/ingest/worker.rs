@@ -217,12 +217,19 @@ async fn apply_batch_inner(
             tracing::error!(error = ?e, "updating the recommendation models failed");
         }
     }
-    let orders = touched
+    let orders: Vec<(ShopId, Vec<i64>)> = touched
         .shops()
         .into_iter()
         .map(|shop| (shop, touched.order_ids(shop)))
         .filter(|(_, ids)| !ids.is_empty())
         .collect();
+    for (shop, ids) in &orders {
+        // The dashboard's totals of those days are computed again; until then pages compute
+        // them live. Committed already, so a failure only delays that.
+        if let Err(e) = crate::store::rollups::invalidate_orders(pool, *shop, ids).await {
+            tracing::warn!(error = %e, shop.id = shop.0, "marking daily totals stale failed");
+        }
+    }
     Ok(Applied {
         count: finished.len(),
         orders,

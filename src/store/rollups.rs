@@ -263,3 +263,19 @@ pub async fn first_missing(
     }
     Ok(day)
 }
+
+/// Forgets the stored totals of the days these orders were placed on, so they are computed
+/// again (an order imported or updated late changes a past day).
+pub async fn invalidate_orders(pool: &PgPool, shop: ShopId, order_ids: &[i64]) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"delete from daily_orders
+            where shop_id = $1
+              and day in (select distinct (created_at at time zone 'UTC')::date from "order"
+                           where shop_id = $1 and order_id = any($2))"#,
+        shop.0,
+        order_ids
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}

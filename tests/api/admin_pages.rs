@@ -505,4 +505,11 @@ async fn the_overview_reads_the_same_numbers_from_daily_totals_as_live() {
     };
     assert_eq!(figures(&live), figures(&stored));
     assert_eq!(figures(&live)[0], "4", "four orders this month: {live}");
+
+    // An order arriving late for a past day is counted at once, not hidden by stored totals.
+    app.deliver("orders/create", &order(104, Some(10), &[3], 2), "o104")
+        .await;
+    app.wait_applied().await;
+    let late = admin.page("/admin?period=30").await;
+    assert_eq!(figures(&late)[0], "5", "{late}");
 }
