@@ -5,7 +5,6 @@ use anyhow::Context;
 use crate::config::Settings;
 use crate::db::Database;
 use crate::lifecycle::{self, LifecycleConfig, Selection};
-use crate::segments::Segment;
 use crate::shopify::ShopDomain;
 use crate::store::{segments, shops, ShopId};
 
@@ -79,11 +78,7 @@ async fn run_with(
             let counts = segments::counts(&mut conn, shop).await?;
             let policy = lifecycle::current_policy(&mut conn, shop, &config, now, false).await?;
             println!("{:<10} {:>9} {:>6}", "segment", "customers", "vip");
-            for s in Segment::ALL {
-                let (n, vip) = counts
-                    .iter()
-                    .find(|(name, _, _)| name == s.as_str())
-                    .map_or((0, 0), |(_, n, v)| (*n, *v));
+            for (s, n, vip) in counts {
                 println!("{:<10} {n:>9} {vip:>6}", s.as_str());
             }
             println!(

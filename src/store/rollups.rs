@@ -150,11 +150,7 @@ pub async fn read(
         widgets: widgets
             .into_iter()
             .map(|r| WidgetDay {
-                ctr: if r.impressions > 0 {
-                    r.clicks as f64 / r.impressions as f64
-                } else {
-                    0.0
-                },
+                ctr: widget_events::ctr(r.clicks, r.impressions),
                 day: r.day,
                 placement: r.placement,
                 list: r.list,

@@ -297,11 +297,11 @@ pub async fn history(
     .await
 }
 
-/// Customers per segment now, and how many of them are VIP.
+/// Customers in every segment now (zero included), and how many of them are VIP.
 pub async fn counts(
     conn: &mut PgConnection,
     shop: ShopId,
-) -> sqlx::Result<Vec<(String, i64, i64)>> {
+) -> sqlx::Result<Vec<(crate::segments::Segment, i64, i64)>> {
     let rows = sqlx::query!(
         r#"select segment as "segment!", count(*) as "n!", count(*) filter (where vip) as "vip!"
              from customer where shop_id = $1 and not deleted and segment is not null
@@ -310,7 +310,14 @@ pub async fn counts(
     )
     .fetch_all(conn)
     .await?;
-    Ok(rows.into_iter().map(|r| (r.segment, r.n, r.vip)).collect())
+    Ok(crate::segments::Segment::ALL
+        .into_iter()
+        .map(|s| {
+            rows.iter()
+                .find(|r| r.segment == s.as_str())
+                .map_or((s, 0, 0), |r| (s, r.n, r.vip))
+        })
+        .collect())
 }
 
 /// Moves between segments in `[from, to)`: (from, to, moves).

@@ -79,6 +79,15 @@ pub struct WidgetDay {
     pub attributed_revenue: Decimal,
 }
 
+/// clicks / impressions, 0 without impressions.
+pub fn ctr(clicks: i64, impressions: i64) -> f64 {
+    if impressions > 0 {
+        clicks as f64 / impressions as f64
+    } else {
+        0.0
+    }
+}
+
 /// Impressions, clicks, CTR and attributed orders and revenue per widget per day (UTC) for
 /// `[from, to)`. An order is attributed to the widget whose click on one of its products by the
 /// same shopper (same customer, or same browser through its checkout) came last within the
@@ -139,11 +148,7 @@ pub async fn daily(
     Ok(rows
         .into_iter()
         .map(|r| WidgetDay {
-            ctr: if r.impressions > 0 {
-                r.clicks as f64 / r.impressions as f64
-            } else {
-                0.0
-            },
+            ctr: ctr(r.clicks, r.impressions),
             day: r.day,
             placement: r.placement,
             list: r.list,

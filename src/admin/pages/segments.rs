@@ -58,19 +58,13 @@ pub async fn page(State(state): State<AppState>, shop: AdminShop) -> PageResult 
     let policy = policy_for_reading(&mut conn, shop.shop, &state.lifecycle, now).await?;
     let flows = segments::flows(&mut conn, shop.shop, now - Duration::days(30), now).await?;
     drop(conn);
-    let rows: Vec<SegmentRow> = Segment::ALL
+    let rows: Vec<SegmentRow> = counts
         .into_iter()
-        .map(|s| {
-            let (n, vip) = counts
-                .iter()
-                .find(|(name, _, _)| name == s.as_str())
-                .map_or((0, 0), |(_, n, v)| (*n, *v));
-            SegmentRow {
-                name: s.as_str(),
-                definition: s.definition(),
-                customers: n,
-                vip,
-            }
+        .map(|(s, n, vip)| SegmentRow {
+            name: s.as_str(),
+            definition: s.definition(),
+            customers: n,
+            vip,
         })
         .collect();
     let (days, daily_rows) = daily(&state, &shop).await?;

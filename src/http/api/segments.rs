@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::{Json, Path, Query};
 use crate::lifecycle::{current_policy, member, policy_for_reading, write_csv, Member, Selection};
-use crate::segments::{Overrides, Policy, Segment};
+use crate::segments::{Overrides, Policy};
 use crate::store::segments;
 
 /// One segment: what it means and how many customers are in it now.
@@ -93,19 +93,13 @@ pub async fn list(
     let mut conn = state.pool.acquire().await?;
     let counts = segments::counts(&mut conn, shop).await?;
     let policy = policy_for_reading(&mut conn, shop, &state.lifecycle, state.now()).await?;
-    let segments = Segment::ALL
+    let segments = counts
         .into_iter()
-        .map(|s| {
-            let (n, vip) = counts
-                .iter()
-                .find(|(name, _, _)| name == s.as_str())
-                .map_or((0, 0), |(_, n, v)| (*n, *v));
-            SegmentCount {
-                name: s.to_string(),
-                definition: s.definition().to_string(),
-                customers: n,
-                vip,
-            }
+        .map(|(s, n, vip)| SegmentCount {
+            name: s.to_string(),
+            definition: s.definition().to_string(),
+            customers: n,
+            vip,
         })
         .collect();
     Ok(Json(SegmentsResponse {
