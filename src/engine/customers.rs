@@ -2,6 +2,7 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::BTreeMap;
+use std::hint::black_box;
 
 use super::catalog::Idx;
 use super::hash::{map_bytes, FxMap};
@@ -270,6 +271,14 @@ impl ShopModel {
             intervals,
         } = &mut self.customers;
         let profile = profiles.entry(c).or_default();
+        // Reads only, results discarded: the lines' lookups miss the cache together instead of
+        // one after another (as in `PairTable::warm`).
+        for &(p, _) in o.lines.iter() {
+            let i = p as usize;
+            black_box(profile.purchases.contains_key(&p));
+            black_box((buyers.get(i).copied(), repeat_buyers.get(i).copied()));
+            black_box(intervals.contains_key(&p));
+        }
         for &(p, _) in o.lines.iter() {
             let (pos, edits, times) = if add {
                 match profile.purchases.entry(p) {

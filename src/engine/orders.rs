@@ -154,6 +154,9 @@ impl ShopModel {
         let wp = self.clock.weight(r.pop, o.at);
         let ws = self.clock.weight(r.short, o.at);
         let wb = self.clock.weight(r.pair, o.at);
+        for &(idx, _) in o.lines.iter() {
+            self.pop.warm(&self.catalog, idx);
+        }
         for &(idx, q) in o.lines.iter() {
             let q = f64::from(q);
             self.pop
@@ -163,13 +166,13 @@ impl ShopModel {
         // touched after the lines above so candidates are ranked with their new popularity.
         let r = Ranker::new(&self.pop.inv_pow, self.list_pair_support(), &self.catalog)
             .with_prior(self.cfg.pair_support_prior);
+        if add {
+            self.bought.add_basket(&o.lines, wb, &r);
+            return;
+        }
         for (i, &(a, _)) in o.lines.iter().enumerate() {
             for &(b, _) in &o.lines[i + 1..] {
-                if add {
-                    self.bought.add(a, b, wb);
-                } else {
-                    self.bought.sub(a, b, wb);
-                }
+                self.bought.sub(a, b, wb);
                 self.bought.touch(a, b, &r);
             }
         }

@@ -1,5 +1,7 @@
 //! Symmetric co-occurrence tables (co-purchase and co-view), with a bulk-load path.
 
+use std::hint::black_box;
+
 use super::catalog::Idx;
 use super::hash::{table_bytes, FxMap};
 use super::neighbours::{Lists, Ranker};
@@ -105,6 +107,61 @@ impl PairTable {
         add_dir(&mut self.adj[b as usize], a, w);
         if fresh {
             self.pairs += 1;
+        }
+    }
+
+    /// Adds one co-occurrence of every pair of `lines` (distinct products, an order's basket)
+    /// with weight `w` and keeps the neighbour lists current. Same result as `add(a, b, w)`
+    /// then `touch(a, b, r)` for each pair `i < j` in order, but grouped by product: a
+    /// product's map and list change only through its own pairs and `r` is fixed meanwhile,
+    /// so product `x` seeing its partners in line order is all that matters. Each map and list
+    /// is then walked while it is in cache, and every bucket is looked up first (`warm`) so
+    /// the cache misses of the order's pairs overlap instead of queueing.
+    pub(crate) fn add_basket(&mut self, lines: &[(Idx, u32)], w: f64, r: &Ranker) {
+        if self.bulk.is_some() {
+            for (i, &(a, _)) in lines.iter().enumerate() {
+                for &(b, _) in &lines[i + 1..] {
+                    self.add(a, b, w);
+                }
+            }
+            return;
+        }
+        if lines.len() < 2 {
+            return;
+        }
+        if let Some(max) = lines.iter().map(|l| l.0).max() {
+            self.ensure(max);
+        }
+        self.warm(lines);
+        for (i, &(x, _)) in lines.iter().enumerate() {
+            for (j, &(y, _)) in lines.iter().enumerate() {
+                if i == j {
+                    continue;
+                }
+                let map = &mut self.adj[x as usize];
+                // Each unordered pair is counted once, from its earlier line.
+                if add_dir(map, y, w) && i < j {
+                    self.pairs += 1;
+                }
+                self.lists.touch(x, y, map, r);
+            }
+        }
+    }
+
+    /// Looks up every directed pair of `lines` and the head of each product's list (reads
+    /// only, results discarded): the lookups are independent, so their cache misses overlap.
+    fn warm(&self, lines: &[(Idx, u32)]) {
+        for &(a, _) in lines {
+            if let Some(map) = self.adj.get(a as usize) {
+                for &(b, _) in lines {
+                    if a != b {
+                        black_box(map.get(&b).map(|c| c.n));
+                    }
+                }
+            }
+            if let Some(items) = self.lists.items(a) {
+                black_box(items.first().map(|e| e.b));
+            }
         }
     }
 

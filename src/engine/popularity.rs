@@ -1,5 +1,7 @@
 //! Per-product decayed sales, and exact top lists per group for bestseller shelves.
 
+use std::hint::black_box;
+
 use super::catalog::{Catalog, Group, Idx};
 use super::rank::{cmp_ranked, rank_key, TopK};
 
@@ -171,6 +173,30 @@ impl Popularity {
             self.basket.resize(n, 0.0);
             self.orders_with.resize(n, 0);
             self.inv_pow.resize(n, 0.0);
+        }
+    }
+
+    /// Loads what `apply_line(idx)` will read (counters, the product's groups, the head of
+    /// each top list) without changing anything. Called for all lines of an order first, the
+    /// lines' cache misses overlap instead of queueing one after another.
+    pub(crate) fn warm(&self, cat: &Catalog, idx: Idx) {
+        let i = idx as usize;
+        if i < self.pop.len() {
+            black_box((
+                self.pop[i],
+                self.short[i],
+                self.basket[i],
+                self.orders_with[i],
+                self.inv_pow[i],
+            ));
+        }
+        if self.deferred || i >= cat.len() {
+            return;
+        }
+        for g in cat.groups_of(idx) {
+            if let Some(list) = self.tops.get(g) {
+                black_box(list.items.last().copied());
+            }
         }
     }
 
