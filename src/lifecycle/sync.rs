@@ -40,19 +40,28 @@ pub async fn sync_customers(
     Ok(stats)
 }
 
-/// Updates every customer of the shop (thresholds pass with time), a page per transaction.
+/// Updates every customer of the shop (thresholds pass with time), a page per transaction,
+/// with the shop's values learned afresh.
 pub async fn sweep_shop(
     pool: &PgPool,
     shop: ShopId,
     config: &LifecycleConfig,
     now: DateTime<Utc>,
 ) -> sqlx::Result<SyncStats> {
+    // The sweep learns the shop's values afresh (per-order syncs reuse them in between), so
+    // thresholds learned from a shop's first few orders do not linger.
+    let policy = {
+        let mut tx = pool.begin().await?;
+        lock_shop(&mut tx, shop).await?;
+        let policy = super::current_policy(&mut tx, shop, config, now, true).await?;
+        tx.commit().await?;
+        policy
+    };
     let mut total = SyncStats::default();
     let mut after = i64::MIN;
     loop {
         let mut tx = pool.begin().await?;
         lock_shop(&mut tx, shop).await?;
-        let policy = super::current_policy(&mut tx, shop, config, now, false).await?;
         let rows = segments::facts(&mut tx, shop, None, after, PAGE).await?;
         let Some(last) = rows.last().map(|r| r.customer_id) else {
             tx.commit().await?;
