@@ -4,17 +4,16 @@
 //! Run: `cargo bench --bench admin` (ADMIN_ORDERS, default 1000000, sets the size). Building
 //! the shop takes a few minutes; the timings print at the end.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use shoprecs::app::Application;
 use shoprecs::config::{Secrets, Settings};
-use shoprecs::db;
 use shoprecs::lifecycle::{self, LifecycleConfig};
-use shoprecs::pg_embedded::{ClusterOptions, EmbeddedPostgres};
 use shoprecs::shopify::ShopDomain;
 use shoprecs::store::shops;
-use sqlx::postgres::PgPoolOptions;
 
 const PAGES: [&str; 12] = [
     "/admin?period=7",
@@ -43,18 +42,8 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run(orders: i64) -> anyhow::Result<()> {
-    let dir = std::env::temp_dir().join(format!("shoprecs-admin-bench-{}", std::process::id()));
-    let postgres = tokio::task::spawn_blocking({
-        let dir = dir.clone();
-        move || EmbeddedPostgres::start(&dir.join("postgres"), ClusterOptions::default())
-    })
-    .await??;
-    db::ensure_database(&postgres, "shoprecs").await?;
-    let pool = PgPoolOptions::new()
-        .max_connections(8)
-        .connect_with(postgres.connect_options("shoprecs"))
-        .await?;
-    db::migrate(&pool).await?;
+    let scratch = support::Scratch::start("admin-bench", 8).await?;
+    let pool = scratch.pool.clone();
     let domain = ShopDomain::parse("bench.myshopify.com")?;
     let shop = shops::resolve_or_create(&pool, &domain).await?;
     let started = Instant::now();
@@ -141,9 +130,7 @@ async fn run(orders: i64) -> anyhow::Result<()> {
     }
     let _ = stop_tx.send(());
     let _ = served.await;
-    pool.close().await;
-    drop(postgres);
-    let _ = std::fs::remove_dir_all(&dir);
+    scratch.close().await;
     Ok(())
 }
 

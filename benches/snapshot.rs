@@ -4,16 +4,15 @@
 //!
 //! Run: `cargo bench --bench snapshot` (SNAPSHOT_CUSTOMERS, default 100000, sets the size).
 
+mod support;
+
 use std::time::Instant;
 
 use chrono::{Duration, Utc};
 use shoprecs::config::Settings;
-use shoprecs::db;
 use shoprecs::lifecycle::{self, LifecycleConfig};
-use shoprecs::pg_embedded::{ClusterOptions, EmbeddedPostgres};
 use shoprecs::shopify::ShopDomain;
 use shoprecs::store::shops;
-use sqlx::postgres::PgPoolOptions;
 
 fn main() -> anyhow::Result<()> {
     let customers: i64 = std::env::var("SNAPSHOT_CUSTOMERS")
@@ -27,18 +26,8 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run(customers: i64) -> anyhow::Result<()> {
-    let dir = std::env::temp_dir().join(format!("shoprecs-snapshot-{}", std::process::id()));
-    let postgres = tokio::task::spawn_blocking({
-        let dir = dir.clone();
-        move || EmbeddedPostgres::start(&dir.join("postgres"), ClusterOptions::default())
-    })
-    .await??;
-    db::ensure_database(&postgres, "shoprecs").await?;
-    let pool = PgPoolOptions::new()
-        .max_connections(4)
-        .connect_with(postgres.connect_options("shoprecs"))
-        .await?;
-    db::migrate(&pool).await?;
+    let scratch = support::Scratch::start("snapshot", 4).await?;
+    let pool = scratch.pool.clone();
     let shop = shops::resolve_or_create(&pool, &ShopDomain::parse("bench.myshopify.com")?).await?;
 
     // Customers with varied histories: a fifth prospects, the rest with 1–12 orders over two
@@ -98,8 +87,6 @@ async fn run(customers: i64) -> anyhow::Result<()> {
             *n as f64 / elapsed.as_secs_f64()
         );
     }
-    pool.close().await;
-    drop(postgres);
-    let _ = std::fs::remove_dir_all(&dir);
+    scratch.close().await;
     Ok(())
 }

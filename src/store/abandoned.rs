@@ -84,6 +84,7 @@ fn state_schema() -> utoipa::openapi::Object {
 
 /// One stored row, flat.
 struct Row {
+    abandoned_id: i64,
     checkout_token: String,
     source: String,
     checkout_id: Option<i64>,
@@ -435,7 +436,8 @@ pub async fn list(
     after: Option<i64>,
     limit: i64,
 ) -> sqlx::Result<Vec<(i64, AbandonedCheckout)>> {
-    let rows = sqlx::query!(
+    let rows = sqlx::query_as!(
+        Row,
         r#"select abandoned_id, checkout_token, source, checkout_id, cart_token, customer_id,
                   product_ids, total_price, currency, state, abandoned_at, recovered_at,
                   recovered_order_id, expired_at, offer_product_ids, complement_product_id,
@@ -455,31 +457,7 @@ pub async fn list(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| {
-            let row = Row {
-                checkout_token: r.checkout_token,
-                source: r.source,
-                checkout_id: r.checkout_id,
-                cart_token: r.cart_token,
-                customer_id: r.customer_id,
-                product_ids: r.product_ids,
-                total_price: r.total_price,
-                currency: r.currency,
-                state: r.state,
-                abandoned_at: r.abandoned_at,
-                recovered_at: r.recovered_at,
-                recovered_order_id: r.recovered_order_id,
-                expired_at: r.expired_at,
-                offer_product_ids: r.offer_product_ids,
-                complement_product_id: r.complement_product_id,
-                complement_reason: r.complement_reason,
-                complement_evidence: r.complement_evidence,
-                discount_percent: r.discount_percent,
-                discount_code: r.discount_code,
-                offer_created_at: r.offer_created_at,
-            };
-            (r.abandoned_id, row.into())
-        })
+        .map(|r| (r.abandoned_id, r.into()))
         .collect())
 }
 
@@ -491,8 +469,8 @@ pub async fn open_for_customer(
 ) -> sqlx::Result<Option<AbandonedCheckout>> {
     let row = sqlx::query_as!(
         Row,
-        "select checkout_token, source, checkout_id, cart_token, customer_id, product_ids,
-                total_price, currency, state, abandoned_at, recovered_at, recovered_order_id,
+        "select abandoned_id, checkout_token, source, checkout_id, cart_token, customer_id,
+                product_ids, total_price, currency, state, abandoned_at, recovered_at, recovered_order_id,
                 expired_at, offer_product_ids, complement_product_id, complement_reason,
                 complement_evidence, discount_percent, discount_code, offer_created_at
            from abandoned_checkout
