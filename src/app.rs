@@ -41,6 +41,8 @@ pub struct AppInner {
     pub shop_settings: crate::store::shop_settings::SettingsCache,
     /// Wakes the outgoing-event delivery worker after `outbox::enqueue` commits.
     pub outbox: crate::outbox::DeliveryHandle,
+    /// Calls to shops' Admin API with their stored tokens.
+    pub shop_api: crate::shop_api::ShopApi,
 }
 
 impl std::ops::Deref for AppState {
@@ -108,7 +110,9 @@ impl Application {
             clock.clone(),
         )
         .waking(outbox.clone());
+        let shop_api = crate::shop_api::ShopApi::new(&settings, &secrets, pool.clone())?;
         let state = AppState(Arc::new(AppInner {
+            shop_api,
             pixel_limiter: PixelLimiter::new(&settings.pixel),
             admin_login: crate::admin::auth::LoginLimiter::new(&settings.admin),
             applier: applier.handle(),

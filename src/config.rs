@@ -9,6 +9,7 @@ use figment::providers::{Env, Format, Toml};
 use figment::Figment;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 /// The defaults, documented, exactly as shipped in `config/default.toml`.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
@@ -30,6 +31,7 @@ pub struct Settings {
     pub checkouts: CheckoutSettings,
     pub events: EventSettings,
     pub admin: AdminSettings,
+    pub admin_api: AdminApiSettings,
     pub log: LogSettings,
 }
 
@@ -104,6 +106,20 @@ pub struct DatabaseSettings {
 pub struct ShopifySettings {
     pub api_key: String,
     pub api_version: String,
+    pub scopes: String,
+    pub app_url: String,
+}
+
+/// Outgoing Admin API calls (`crate::admin_api`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminApiSettings {
+    pub url: String,
+    pub request_timeout_secs: f64,
+    pub max_attempts: u32,
+    pub backoff_base_ms: u64,
+    pub backoff_max_secs: f64,
+    pub default_query_cost: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -297,6 +313,15 @@ impl Settings {
         {
             bail!("invalid configuration: admin.session_hours must be 1 to 2160, admin.session_token_leeway_secs at most 300 and admin.login_attempts_per_minute positive");
         }
+        if !self.admin_api.url.contains("{shop}") {
+            bail!("invalid configuration: admin_api.url must contain `{{shop}}`");
+        }
+        if self.admin_api.max_attempts == 0 || self.admin_api.request_timeout_secs <= 0.0 {
+            bail!("invalid configuration: admin_api.max_attempts and admin_api.request_timeout_secs must be positive");
+        }
+        if !self.shopify.app_url.is_empty() && !self.shopify.app_url.starts_with("http") {
+            bail!("invalid configuration: shopify.app_url must be an http(s) URL");
+        }
         if self.pixel.events_per_minute == 0 || self.pixel.burst == 0 {
             bail!(
                 "invalid configuration: pixel.events_per_minute and pixel.burst must be positive"
@@ -324,6 +349,8 @@ pub struct Secrets {
     pub api_secret_previous: Option<SecretString>,
     /// Key that encrypts Admin API access tokens at rest.
     pub encryption_key: Option<SecretString>,
+    /// The previous encryption key, still accepted for decryption during a rotation.
+    pub encryption_key_previous: Option<SecretString>,
     /// Whether `api_secret` was generated for local development.
     pub development: bool,
 }
@@ -344,10 +371,17 @@ impl Secrets {
         let non_empty = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let previous = non_empty("SHOPIFY_API_SECRET_PREVIOUS").map(SecretString::from);
         let encryption_key = non_empty("SHOPRECS_ENCRYPTION_KEY").map(SecretString::from);
-        if let Some(key) = &encryption_key {
-            let valid = hex::decode(key.expose_secret()).map(|k| k.len() == 32);
-            if !matches!(valid, Ok(true)) {
-                bail!("invalid configuration: SHOPRECS_ENCRYPTION_KEY must be 64 hex characters (32 bytes)");
+        let encryption_key_previous =
+            non_empty("SHOPRECS_ENCRYPTION_KEY_PREVIOUS").map(SecretString::from);
+        for (name, key) in [
+            ("SHOPRECS_ENCRYPTION_KEY", &encryption_key),
+            ("SHOPRECS_ENCRYPTION_KEY_PREVIOUS", &encryption_key_previous),
+        ] {
+            if let Some(key) = key {
+                let valid = hex::decode(key.expose_secret()).map(|k| k.len() == 32);
+                if !matches!(valid, Ok(true)) {
+                    bail!("invalid configuration: {name} must be 64 hex characters (32 bytes)");
+                }
             }
         }
         if let Some(secret) = non_empty("SHOPIFY_API_SECRET") {
@@ -355,14 +389,22 @@ impl Secrets {
                 api_secret: secret.into(),
                 api_secret_previous: previous,
                 encryption_key,
+                encryption_key_previous,
                 development: false,
             });
         }
         let secret = development_secret(data_dir)?;
+        // Local development only: without a key, tokens are encrypted with one derived from
+        // the generated development secret (never with a production secret).
+        let encryption_key = encryption_key.or_else(|| {
+            let derived = Sha256::digest(format!("shoprecs-dev-encryption:{secret}"));
+            Some(hex::encode(derived).into())
+        });
         Ok(Self {
             api_secret: secret.into(),
             api_secret_previous: previous,
             encryption_key,
+            encryption_key_previous,
             development: true,
         })
     }
@@ -372,7 +414,10 @@ impl Secrets {
         Self {
             api_secret: secret.to_owned().into(),
             api_secret_previous: None,
-            encryption_key: None,
+            encryption_key: Some(
+                hex::encode(Sha256::digest(format!("shoprecs-test:{secret}"))).into(),
+            ),
+            encryption_key_previous: None,
             development: false,
         }
     }

@@ -2,6 +2,7 @@
 
 pub mod abandoned;
 pub mod admin;
+pub mod admin_api;
 pub mod app;
 pub mod cli;
 mod cli_events;
@@ -24,6 +25,9 @@ pub mod pg_embedded;
 pub mod recs;
 pub mod segment_eval;
 pub mod segments;
+pub mod shop_api;
 pub mod shopify;
+pub mod shopify_fake;
 pub mod store;
 pub mod telemetry;
+pub mod token_cipher;

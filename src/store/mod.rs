@@ -2,6 +2,7 @@
 //! spans shops.
 
 pub mod abandoned;
+pub mod access_tokens;
 pub mod admin;
 pub mod api_keys;
 pub mod carts;

@@ -5,6 +5,7 @@ mod helpers;
 
 mod abandoned;
 mod admin_auth;
+mod admin_client;
 mod admin_pages;
 mod browser;
 mod demo;
