@@ -32,6 +32,7 @@ pub struct Settings {
     pub events: EventSettings,
     pub admin: AdminSettings,
     pub admin_api: AdminApiSettings,
+    pub writeback: WritebackSettings,
     pub log: LogSettings,
 }
 
@@ -108,6 +109,17 @@ pub struct ShopifySettings {
     pub api_version: String,
     pub scopes: String,
     pub app_url: String,
+}
+
+/// Writing segments and bundle discounts back to Shopify (`crate::writeback`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WritebackSettings {
+    pub tag_prefix: String,
+    pub tag_batch: usize,
+    pub interval_secs: f64,
+    pub discount_valid_hours: i64,
+    pub discount_max_attempts: i32,
 }
 
 /// Outgoing Admin API calls (`crate::admin_api`).
@@ -321,6 +333,16 @@ impl Settings {
         }
         if !self.shopify.app_url.is_empty() && !self.shopify.app_url.starts_with("http") {
             bail!("invalid configuration: shopify.app_url must be an http(s) URL");
+        }
+        if self.writeback.tag_batch == 0 || self.writeback.tag_batch > 50 {
+            bail!("invalid configuration: writeback.tag_batch must be between 1 and 50");
+        }
+        if self.writeback.interval_secs <= 0.0 || self.writeback.discount_valid_hours <= 0 {
+            bail!("invalid configuration: writeback.interval_secs and writeback.discount_valid_hours must be positive");
+        }
+        let prefix = &self.writeback.tag_prefix;
+        if prefix.is_empty() || prefix.len() > 40 || prefix.contains(',') {
+            bail!("invalid configuration: writeback.tag_prefix must be 1 to 40 characters without commas");
         }
         if self.pixel.events_per_minute == 0 || self.pixel.burst == 0 {
             bail!(

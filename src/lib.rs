@@ -31,3 +31,4 @@ pub mod shopify_fake;
 pub mod store;
 pub mod telemetry;
 pub mod token_cipher;
+pub mod writeback;

@@ -112,13 +112,7 @@ pub struct Connected {
 impl Connected {
     /// Whether Shopify granted `scope` (a `write_x` scope implies `read_x`).
     pub fn has_scope(&self, scope: &str) -> bool {
-        let implied = scope
-            .strip_prefix("read_")
-            .map(|rest| format!("write_{rest}"));
-        self.scopes
-            .split(',')
-            .map(str::trim)
-            .any(|s| s == scope || implied.as_deref() == Some(s))
+        access_tokens::scope_granted(&self.scopes, scope)
     }
 
     /// A GraphQL call; a refused token marks the shop as needing re-auth.

@@ -7,9 +7,14 @@
 //! order with the same checkout or cart token marks it *recovered* (`checkout.recovered`); an
 //! open one *expires* after `expire_after_days`. Every step is idempotent: a second sweep at
 //! the same time changes nothing and sends nothing.
+//!
+//! When the shop granted `write_discounts`, each offer also gets a real single-use discount
+//! code: the offer waits as `discount_state = 'pending'` and its `checkout.abandoned` event is
+//! sent by `crate::writeback::discounts` once the code exists in Shopify (or without a code
+//! after `writeback.discount_max_attempts` failed attempts).
 
 mod offer;
 mod sweep;
 
 pub use offer::{abandoned_at, bundle_products, checkout_product_ids, pixel_product_ids};
-pub use sweep::{sweep, sweep_shop, SweepReport};
+pub use sweep::{abandoned_event, sweep, sweep_shop, SweepReport};

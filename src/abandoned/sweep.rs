@@ -11,7 +11,7 @@ use crate::outbox::{self, topic, NewEvent};
 use crate::recs::lists::{self, List};
 use crate::recs::Models;
 use crate::store::abandoned::{self, AbandonedCheckout, BundleOffer, Candidate, Complement};
-use crate::store::{shops, ShopId};
+use crate::store::{access_tokens, shops, ShopId};
 
 /// Rows handled per transaction.
 const BATCH: i64 = 200;
@@ -136,6 +136,9 @@ async fn detect(
     let changed_before = now - delay;
     // Older ones would expire at once: they are not worth an offer.
     let changed_after = now - Duration::days(settings.expire_after_days) - delay;
+    // Shops that let shoprecs create discounts get a real code with each bundle.
+    let codes = settings.bundle_discount_percent > 0
+        && access_tokens::can_use_scope(pool, shop, "write_discounts").await?;
     let mut recorded = 0;
     for from_pixel in [false, true] {
         loop {
@@ -149,14 +152,14 @@ async fn detect(
             };
             for candidate in &candidates {
                 let row = offer_for(&mut tx, models, shop, candidate, settings, now).await?;
-                if abandoned::insert(&mut tx, shop, &row).await? {
-                    let event = NewEvent {
-                        topic: topic::CHECKOUT_ABANDONED,
-                        occurred_at: row.abandoned_at,
-                        data: serde_json::to_value(&row)?,
-                    };
-                    outbox::enqueue(&mut tx, shop, &event, now).await?;
-                    recorded += 1;
+                if !abandoned::insert(&mut tx, shop, &row, codes).await? {
+                    continue;
+                }
+                recorded += 1;
+                // With codes, the event goes out once the code exists in Shopify
+                // (`crate::writeback::discounts`).
+                if !codes {
+                    outbox::enqueue(&mut tx, shop, &abandoned_event(&row)?, now).await?;
                 }
             }
             tx.commit().await?;
@@ -166,6 +169,15 @@ async fn detect(
         }
     }
     Ok(recorded)
+}
+
+/// `checkout.abandoned` for a recorded checkout and its offer.
+pub fn abandoned_event(row: &AbandonedCheckout) -> serde_json::Result<NewEvent> {
+    Ok(NewEvent {
+        topic: topic::CHECKOUT_ABANDONED,
+        occurred_at: row.abandoned_at,
+        data: serde_json::to_value(row)?,
+    })
 }
 
 /// The abandoned checkout to record for a candidate, with its bundle offer.

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::selection::root_fields;
+use super::writes;
 
 use super::state::{Fault, Recorded, World};
 
@@ -29,11 +30,33 @@ pub struct Operation {
 
 /// Every operation the fake knows.
 fn operations() -> &'static [Operation] {
-    &[Operation {
-        field: "shop",
-        cost: 1.0,
-        run: shop_query,
-    }]
+    &[
+        Operation {
+            field: "shop",
+            cost: 1.0,
+            run: shop_query,
+        },
+        Operation {
+            field: "tagsAdd",
+            cost: 10.0,
+            run: writes::tags_add,
+        },
+        Operation {
+            field: "tagsRemove",
+            cost: 10.0,
+            run: writes::tags_remove,
+        },
+        Operation {
+            field: "discountCodeBasicCreate",
+            cost: 10.0,
+            run: writes::discount_code_basic_create,
+        },
+        Operation {
+            field: "codeDiscountNodeByCode",
+            cost: 1.0,
+            run: writes::code_discount_node_by_code,
+        },
+    ]
 }
 
 fn shop_query(world: &mut World, shop: &str, _args: &Map<String, Value>) -> Result<Value, Value> {
@@ -74,6 +97,11 @@ pub async fn endpoint(
     let fault = {
         let mut w = world.lock().unwrap_or_else(|e| e.into_inner());
         w.faults.pop_front()
+    };
+    // A lost answer is served first and then replaced by an error status.
+    let (fault, lose_answer) = match fault {
+        Some(Fault::LoseAnswer(status)) => (None, Some(status)),
+        other => (other, None),
     };
     if let Some(response) = apply_fault(&world, fault, &shop, &label, &request.variables).await {
         return response;
@@ -164,6 +192,11 @@ pub async fn endpoint(
             }
         }
     }
+    if let Some(status) = lose_answer {
+        record(&mut w, &format!("done, answer lost ({status})"));
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+        return (status, Json(json!({"errors": "Bad Gateway"}))).into_response();
+    }
     record(&mut w, if errors.is_empty() { "ok" } else { "error" });
     let mut body = json!({
         "data": data,
@@ -192,6 +225,7 @@ pub(super) async fn apply_fault(
         Fault::Status(code) => format!("status {code}"),
         Fault::TooManyRequests { .. } => "status 429".into(),
         Fault::Delay(d) => format!("delayed {} ms", d.as_millis()),
+        Fault::LoseAnswer(code) => format!("status {code}"),
     };
     world
         .lock()
@@ -222,5 +256,6 @@ pub(super) async fn apply_fault(
             tokio::time::sleep(wait).await;
             None
         }
+        Fault::LoseAnswer(_) => None,
     }
 }

@@ -21,6 +21,7 @@ mod graphql;
 mod oauth;
 pub mod selection;
 mod state;
+mod writes;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -13,6 +13,9 @@ pub enum Fault {
     TooManyRequests { retry_after_secs: f64 },
     /// Wait this long before answering (beyond the client's timeout, it is a timeout).
     Delay(Duration),
+    /// Do the work, then answer with this status as if the answer was lost on the way (a
+    /// retry then meets what the first attempt did).
+    LoseAnswer(u16),
 }
 
 /// One GraphQL call the fake served (or refused), for tests to inspect.

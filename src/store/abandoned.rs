@@ -296,10 +296,13 @@ pub async fn browsed_before(
 }
 
 /// Records an abandoned checkout; `false` when it was recorded already (nothing changes).
+/// With `code_pending`, its bundle waits for a discount code (`crate::writeback::discounts`)
+/// before its event is sent.
 pub async fn insert(
     conn: &mut PgConnection,
     shop: ShopId,
     a: &AbandonedCheckout,
+    code_pending: bool,
 ) -> sqlx::Result<bool> {
     let complement = a.offer.complement.as_ref();
     let done = sqlx::query!(
@@ -307,8 +310,9 @@ pub async fn insert(
              (shop_id, checkout_token, source, checkout_id, cart_token, customer_id, product_ids,
               total_price, currency, abandoned_at, state, offer_product_ids,
               complement_product_id, complement_reason, complement_evidence, discount_percent,
-              discount_code, offer_created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+              discount_code, offer_created_at, discount_state)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+                 case when $19 then 'pending' else 'none' end)
          on conflict (shop_id, checkout_token) do nothing",
         shop.0,
         a.checkout_token,
@@ -327,7 +331,8 @@ pub async fn insert(
         complement.map(|c| c.reason.clone()),
         a.offer.discount_percent,
         a.offer.discount_code,
-        a.offer.created_at
+        a.offer.created_at,
+        code_pending
     )
     .execute(conn)
     .await?;
@@ -441,7 +446,8 @@ pub async fn list(
         r#"select abandoned_id, checkout_token, source, checkout_id, cart_token, customer_id,
                   product_ids, total_price, currency, state, abandoned_at, recovered_at,
                   recovered_order_id, expired_at, offer_product_ids, complement_product_id,
-                  complement_reason, complement_evidence, discount_percent, discount_code,
+                  complement_reason, complement_evidence, discount_percent,
+                  case when discount_state = 'created' then discount_code end as discount_code,
                   offer_created_at
              from abandoned_checkout
             where shop_id = $1 and ($2::text is null or state = $2)
@@ -472,7 +478,9 @@ pub async fn open_for_customer(
         "select abandoned_id, checkout_token, source, checkout_id, cart_token, customer_id,
                 product_ids, total_price, currency, state, abandoned_at, recovered_at, recovered_order_id,
                 expired_at, offer_product_ids, complement_product_id, complement_reason,
-                complement_evidence, discount_percent, discount_code, offer_created_at
+                complement_evidence, discount_percent,
+                case when discount_state = 'created' then discount_code end as discount_code,
+                offer_created_at
            from abandoned_checkout
           where shop_id = $1 and customer_id = $2 and state = 'open'
           order by abandoned_at desc, abandoned_id desc
@@ -499,4 +507,116 @@ pub async fn delete_for_customer(
     .execute(conn)
     .await?;
     Ok(done.rows_affected())
+}
+
+/// An offer waiting for its discount code.
+pub struct PendingCode {
+    pub checkout: AbandonedCheckout,
+    pub attempts: i32,
+}
+
+/// Up to `limit` offers of the shop waiting for a discount code, oldest first.
+pub async fn pending_codes(
+    pool: &PgPool,
+    shop: ShopId,
+    limit: i64,
+) -> sqlx::Result<Vec<PendingCode>> {
+    let rows = sqlx::query!(
+        r#"select abandoned_id, discount_attempts from abandoned_checkout
+            where shop_id = $1 and discount_state = 'pending'
+            order by abandoned_id limit $2"#,
+        shop.0,
+        limit
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut found = Vec::with_capacity(rows.len());
+    for r in rows {
+        let row = sqlx::query_as!(
+            Row,
+            r#"select abandoned_id, checkout_token, source, checkout_id, cart_token, customer_id,
+                      product_ids, total_price, currency, state, abandoned_at, recovered_at,
+                      recovered_order_id, expired_at, offer_product_ids, complement_product_id,
+                      complement_reason, complement_evidence, discount_percent, discount_code,
+                      offer_created_at
+                 from abandoned_checkout where shop_id = $1 and abandoned_id = $2"#,
+            shop.0,
+            r.abandoned_id
+        )
+        .fetch_one(pool)
+        .await?;
+        found.push(PendingCode {
+            checkout: row.into(),
+            attempts: r.discount_attempts,
+        });
+    }
+    Ok(found)
+}
+
+/// The offer's code exists in Shopify (only a still pending offer changes; `false` otherwise).
+pub async fn code_created(
+    conn: &mut PgConnection,
+    shop: ShopId,
+    checkout_token: &str,
+    code: &str,
+    discount_id: &str,
+    ends_at: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "update abandoned_checkout
+            set discount_state = 'created', discount_code = $3, discount_id = $4,
+                discount_ends_at = $5, discount_attempts = discount_attempts + 1,
+                discount_error = null
+          where shop_id = $1 and checkout_token = $2 and discount_state = 'pending'",
+        shop.0,
+        checkout_token,
+        code,
+        discount_id,
+        ends_at
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// An attempt failed: counted, and with `give_up` the offer goes out without a code (or, when
+/// the checkout is no longer open, not at all: `none`).
+pub async fn code_failed(
+    conn: &mut PgConnection,
+    shop: ShopId,
+    checkout_token: &str,
+    error: &str,
+    give_up: bool,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "update abandoned_checkout
+            set discount_attempts = discount_attempts + 1, discount_error = $3,
+                discount_state = case when $4 then 'failed' else 'pending' end,
+                discount_code = case when $4 then null else discount_code end
+          where shop_id = $1 and checkout_token = $2 and discount_state = 'pending'",
+        shop.0,
+        checkout_token,
+        error,
+        give_up
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A pending offer whose checkout was recovered or expired first needs no code.
+pub async fn code_not_needed(
+    conn: &mut PgConnection,
+    shop: ShopId,
+    checkout_token: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update abandoned_checkout set discount_state = 'none', discount_code = null
+          where shop_id = $1 and checkout_token = $2 and discount_state = 'pending'",
+        shop.0,
+        checkout_token
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }

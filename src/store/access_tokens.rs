@@ -76,3 +76,29 @@ pub async fn reseal(pool: &PgPool, shop: ShopId, sealed: &Sealed) -> sqlx::Resul
     .await?;
     Ok(())
 }
+
+/// Whether the shop has a usable token (stored, not refused since) granting `scope` (a
+/// `write_x` scope also grants `read_x`).
+pub async fn can_use_scope(pool: &PgPool, shop: ShopId, scope: &str) -> sqlx::Result<bool> {
+    let scopes = sqlx::query_scalar!(
+        "select scopes from shop
+          where shop_id = $1 and installed and access_token_ciphertext is not null
+            and reauth_required_at is null",
+        shop.0
+    )
+    .fetch_optional(pool)
+    .await?
+    .flatten();
+    Ok(scopes.is_some_and(|s| scope_granted(&s, scope)))
+}
+
+/// Whether the comma-separated `granted` scopes include `scope`.
+pub fn scope_granted(granted: &str, scope: &str) -> bool {
+    let implied = scope
+        .strip_prefix("read_")
+        .map(|rest| format!("write_{rest}"));
+    granted
+        .split(',')
+        .map(str::trim)
+        .any(|s| s == scope || implied.as_deref() == Some(s))
+}

@@ -21,6 +21,7 @@ pub mod segments;
 pub mod shop_cache;
 pub mod shop_settings;
 pub mod shops;
+pub mod tag_sync;
 pub mod widget_events;
 
 /// Internal id of a shop (the tenant key of every table).

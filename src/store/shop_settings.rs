@@ -20,6 +20,8 @@ pub struct ShopSettings {
     /// Decay half-lives of this shop's model, in days.
     pub bestseller_half_life_days: Option<f64>,
     pub pair_half_life_days: Option<f64>,
+    /// Keep segment tags on customers in Shopify (`crate::writeback`); off unless switched on.
+    pub sync_segment_tags: Option<bool>,
 }
 
 pub async fn get(pool: &PgPool, shop: ShopId) -> sqlx::Result<ShopSettings> {

@@ -11,20 +11,20 @@ use shoprecs::store::{abandoned, ShopId};
 use crate::helpers::{fixture, order, product, spawn_app_at, test_settings, TestApp, SECRET, SHOP};
 
 /// The checkouts below last change at 10:00; abandoned from 11:00.
-const CHANGED: &str = "2026-11-20T10:00:00Z";
+pub(crate) const CHANGED: &str = "2026-11-20T10:00:00Z";
 const BEFORE_THE_DELAY: &str = "2026-11-20T10:59:00Z";
-const AFTER_THE_DELAY: &str = "2026-11-20T11:30:00Z";
+pub(crate) const AFTER_THE_DELAY: &str = "2026-11-20T11:30:00Z";
 const ABANDONED_AT: &str = "2026-11-20T11:00:00Z";
 const OTHER_SHOP: &str = "other-shop.myshopify.com";
 
-fn at(text: &str) -> DateTime<Utc> {
+pub(crate) fn at(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text)
         .expect("RFC 3339")
         .with_timezone(&Utc)
 }
 
 /// No background sweeps: each test sweeps at the times it names.
-fn settings() -> Settings {
+pub(crate) fn settings() -> Settings {
     let mut settings = test_settings();
     settings.checkouts.sweep_interval_secs = 24 * 3600;
     settings
@@ -39,7 +39,7 @@ async fn spawn() -> TestApp {
     .await
 }
 
-async fn sweep(app: &TestApp, now: &str) -> SweepReport {
+pub(crate) async fn sweep(app: &TestApp, now: &str) -> SweepReport {
     shoprecs::abandoned::sweep(
         &app.pool,
         &app.state.models,
@@ -60,7 +60,7 @@ fn report(abandoned: u64, recovered: u64, expired: u64) -> SweepReport {
 }
 
 /// A `checkouts/create` body (Shopify's sample) with these ids, buyer, lines and time.
-fn checkout(
+pub(crate) fn checkout(
     id: i64,
     token: &str,
     customer: Option<i64>,
@@ -112,7 +112,7 @@ fn order_at(
 
 /// Five products and an order history in which Conditioner (2) is what is most bought with
 /// Shampoo (1), while Towel (4) and Brush (5) are the bestsellers.
-async fn catalogue_and_history(app: &TestApp) {
+pub(crate) async fn catalogue_and_history(app: &TestApp) {
     for (id, title, kind) in [
         (1, "Shampoo", "Hair"),
         (2, "Conditioner", "Hair"),
@@ -149,7 +149,7 @@ async fn catalogue_and_history(app: &TestApp) {
 }
 
 /// An outgoing-event endpoint for the test shop, so that events are written to the outbox.
-async fn add_endpoint(app: &TestApp) {
+pub(crate) async fn add_endpoint(app: &TestApp) {
     app.install_shop().await;
     sqlx::query(
         "insert into event_endpoint (shop_id, url) values ($1, 'https://flows.example/hook')",
@@ -161,7 +161,7 @@ async fn add_endpoint(app: &TestApp) {
 }
 
 /// The `data` of the outbox events of a topic, oldest first.
-async fn events(app: &TestApp, topic: &str) -> Vec<Value> {
+pub(crate) async fn events(app: &TestApp, topic: &str) -> Vec<Value> {
     sqlx::query_scalar(
         "select payload -> 'data' from event_outbox where topic = $1 order by outbox_id",
     )

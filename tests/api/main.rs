@@ -20,3 +20,4 @@ mod recommendations;
 mod segments;
 mod webhooks;
 mod webhooks_apply;
+mod writeback;

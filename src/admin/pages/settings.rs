@@ -1,5 +1,6 @@
 //! Settings: widget headings and size, the holdout, the model's decay half-lives, the lapse
-//! window, and the endpoints that receive outgoing events (with a test event).
+//! window, segment tags in Shopify, and the endpoints that receive outgoing events (with a test
+//! event).
 
 use askama::Template;
 use axum::extract::State;
@@ -31,6 +32,16 @@ struct Page {
     defaults: Defaults,
     endpoints: Vec<EndpointRow>,
     signing_secret: String,
+    tags: TagStatus,
+}
+
+/// Segment tags in Shopify: the prefix, whether the shop can be tagged, and how far it got.
+struct TagStatus {
+    prefix: String,
+    /// Why tags cannot be written now, if they cannot.
+    blocked: Option<&'static str>,
+    tagged: i64,
+    errors: i64,
 }
 
 /// The configured defaults, shown as placeholders.
@@ -67,7 +78,16 @@ pub async fn page(
         _ => None,
     };
     let secret = crate::outbox::sign::shop_secret(&state.secrets.api_secret, &shop.domain);
+    let (tagged, errors) = crate::store::tag_sync::summary(&state.pool, shop.shop).await?;
+    let tags = TagStatus {
+        prefix: state.settings.writeback.tag_prefix.clone(),
+        blocked: (!crate::store::access_tokens::can_use_scope(&state.pool, shop.shop, "write_customers").await?)
+            .then_some("shoprecs has no Admin API access with the write_customers scope for this shop yet (install the app from Shopify, or re-authorize it)."),
+        tagged,
+        errors,
+    };
     render(Page {
+        tags,
         layout: Layout::new(&state, &shop, "/admin/settings", "Settings").with_notice(notice),
         s,
         lapse_days: overrides.lapse_days,
@@ -101,6 +121,9 @@ pub struct SettingsForm {
     pair_half_life_days: String,
     #[serde(default)]
     lapse_days: String,
+    /// A checkbox: present ("on") when ticked.
+    #[serde(default)]
+    sync_segment_tags: Option<String>,
 }
 
 fn text(v: &str) -> Option<String> {
@@ -148,6 +171,7 @@ pub async fn save(
             7.0,
             3650.0,
         )?,
+        sync_segment_tags: Some(form.sync_segment_tags.is_some()),
     };
     let lapse = number(&form.lapse_days, "Lapse window", 7.0, 3650.0)?;
     let engine_changed = {
