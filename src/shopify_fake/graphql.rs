@@ -29,11 +29,39 @@ pub struct Operation {
 
 /// Every operation the fake knows.
 fn operations() -> &'static [Operation] {
-    &[Operation {
-        field: "shop",
-        cost: 1.0,
-        run: shop_query,
-    }]
+    use super::install_ops as install;
+    &[
+        Operation {
+            field: "shop",
+            cost: 1.0,
+            run: shop_query,
+        },
+        Operation {
+            field: "webhookSubscriptions",
+            cost: 12.0,
+            run: install::webhook_subscriptions,
+        },
+        Operation {
+            field: "webhookSubscriptionCreate",
+            cost: 10.0,
+            run: install::webhook_subscription_create,
+        },
+        Operation {
+            field: "webPixel",
+            cost: 2.0,
+            run: install::web_pixel,
+        },
+        Operation {
+            field: "webPixelCreate",
+            cost: 10.0,
+            run: install::web_pixel_create,
+        },
+        Operation {
+            field: "webPixelUpdate",
+            cost: 10.0,
+            run: install::web_pixel_update,
+        },
+    ]
 }
 
 fn shop_query(world: &mut World, shop: &str, _args: &Map<String, Value>) -> Result<Value, Value> {
