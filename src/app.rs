@@ -43,6 +43,8 @@ pub struct AppInner {
     pub outbox: crate::outbox::DeliveryHandle,
     /// Calls to shops' Admin API with their stored tokens.
     pub shop_api: crate::shop_api::ShopApi,
+    /// Token exchanges in flight or recently failed, per shop (`crate::install::exchange`).
+    pub installs: crate::install::Installs,
 }
 
 impl std::ops::Deref for AppState {
@@ -113,6 +115,7 @@ impl Application {
         let shop_api = crate::shop_api::ShopApi::new(&settings, &secrets, pool.clone())?;
         let state = AppState(Arc::new(AppInner {
             shop_api,
+            installs: Default::default(),
             pixel_limiter: PixelLimiter::new(&settings.pixel),
             admin_login: crate::admin::auth::LoginLimiter::new(&settings.admin),
             applier: applier.handle(),

@@ -19,6 +19,7 @@ pub mod eval;
 pub mod http;
 pub mod importer;
 pub mod ingest;
+pub mod install;
 pub mod lifecycle;
 pub mod outbox;
 pub mod pg_embedded;

@@ -76,6 +76,10 @@ impl ShopApi {
             .await?
             .and_then(|d| ShopDomain::parse(&d).ok())
             .ok_or(ConnectError::NotInstalled)?;
+        // After app/uninstalled the shop stays (its data until shop/redact), its token not.
+        if shops::find_installed(&self.pool, &domain).await?.is_none() {
+            return Err(ConnectError::NotInstalled);
+        }
         let stored = access_tokens::load(&self.pool, shop)
             .await?
             .ok_or(ConnectError::NoToken)?;

@@ -56,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router())
         .merge(proxy::router())
         .merge(admin)
+        .merge(crate::install::routes())
         .with_state(state)
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(TimeoutLayer::with_status_code(

@@ -3,6 +3,7 @@
 pub mod app_proxy;
 pub mod domain;
 pub mod ids;
+pub mod oauth_query;
 pub mod payloads;
 pub mod webhook_hmac;
 

@@ -30,6 +30,7 @@ pub struct Operation {
 
 /// Every operation the fake knows.
 fn operations() -> &'static [Operation] {
+    use super::install_ops as install;
     &[
         Operation {
             field: "shop",
@@ -55,6 +56,31 @@ fn operations() -> &'static [Operation] {
             field: "codeDiscountNodeByCode",
             cost: 1.0,
             run: writes::code_discount_node_by_code,
+        },
+        Operation {
+            field: "webhookSubscriptions",
+            cost: 12.0,
+            run: install::webhook_subscriptions,
+        },
+        Operation {
+            field: "webhookSubscriptionCreate",
+            cost: 10.0,
+            run: install::webhook_subscription_create,
+        },
+        Operation {
+            field: "webPixel",
+            cost: 2.0,
+            run: install::web_pixel,
+        },
+        Operation {
+            field: "webPixelCreate",
+            cost: 10.0,
+            run: install::web_pixel_create,
+        },
+        Operation {
+            field: "webPixelUpdate",
+            cost: 10.0,
+            run: install::web_pixel_update,
         },
     ]
 }

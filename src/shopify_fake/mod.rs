@@ -18,6 +18,7 @@
 //! `http://127.0.0.1:<port>/{shop}`.
 
 mod graphql;
+mod install_ops;
 mod oauth;
 pub mod selection;
 mod state;

@@ -12,6 +12,7 @@ pub mod dashboard;
 pub mod events;
 pub mod facts;
 pub mod inbox;
+pub mod install;
 pub mod orders;
 pub mod outbox;
 pub mod privacy;

@@ -227,8 +227,15 @@ async fn another_shops_token_only_ever_sees_the_other_shop() {
 }
 
 #[tokio::test]
-async fn shops_without_the_app_installed_are_refused() {
-    let app = spawn().await;
+async fn shops_without_the_app_installed_are_refused_when_shopify_issues_no_token() {
+    // A shop shoprecs holds no token for is connected by token exchange (tests/api/install.rs);
+    // here Shopify refuses the exchange (the fake does not know these app credentials).
+    let fake = shoprecs::shopify_fake::FakeShopify::start(API_KEY, "another-secret")
+        .await
+        .expect("fake starts");
+    let mut settings = settings();
+    settings.admin_api.url = fake.url_template();
+    let app = spawn_app_with(settings, Secrets::fixed(SECRET)).await;
     let unknown = whoami_bearer(&app, &session_token(SHOP, |_| {}), "").await;
     assert_eq!(unknown.status(), 403);
 

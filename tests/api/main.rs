@@ -12,6 +12,7 @@ mod demo;
 mod events;
 mod health;
 mod import;
+mod install;
 mod openapi;
 mod pixel;
 mod privacy;

@@ -12,7 +12,8 @@ use super::{cookie, next, BOUNCE_PATH, LOGIN_PATH};
 use crate::app::AppState;
 use crate::config::Settings;
 use crate::http::error::AppError;
-use crate::store::{self, admin, ShopId};
+use crate::install::exchange::ExchangeError;
+use crate::store::{admin, ShopId};
 
 /// The header Shopify's libraries send with a 401 to make App Bridge fetch a fresh session
 /// token and retry the request once.
@@ -114,8 +115,12 @@ impl FromRequestParts<AppState> for AdminShop {
 enum Refusal {
     /// The session token did not verify: get a fresh one.
     Invalid,
-    /// The token is good but the shop does not have the app installed.
-    NotInstalled,
+    /// The token is good but shoprecs holds no access token for the shop and Shopify did not
+    /// issue one by token exchange (the reason says why).
+    NotInstalled {
+        shop: String,
+        reason: String,
+    },
     Internal(AppError),
 }
 
@@ -125,14 +130,17 @@ impl Refusal {
     fn into_response(self, parts: &Parts, fetch: bool) -> Response {
         match (self, fetch) {
             (Refusal::Internal(e), _) => e.into_response(),
-            (Refusal::NotInstalled, true) => {
-                AppError::Forbidden("shoprecs is not installed on this shop".into()).into_response()
-            }
-            (Refusal::NotInstalled, false) => super::pages::denied(
+            (Refusal::NotInstalled { shop, reason }, true) => AppError::Forbidden(format!(
+                "shoprecs is not installed on this shop: {reason}; install it at /auth?shop={shop}"
+            ))
+            .into_response(),
+            (Refusal::NotInstalled { shop, reason }, false) => super::pages::denied(
                 StatusCode::FORBIDDEN,
                 "shoprecs is not installed",
-                "This shop does not have shoprecs installed. Install the app from Shopify admin \
-                 and open it again.",
+                &format!(
+                    "shoprecs could not connect to this shop ({reason}). Install the app from \
+                     Shopify admin and open it again, or install it at /auth?shop={shop}."
+                ),
             ),
             (Refusal::Invalid, true) => {
                 let mut response =
@@ -147,8 +155,10 @@ impl Refusal {
     }
 }
 
-/// Verifies a session token and that its shop is installed; on success the response may be
-/// framed by that shop's admin.
+/// Verifies a session token and that shoprecs can work for its shop, exchanging the session
+/// token for an access token when it holds none that works (a managed install, a re-install,
+/// a revoked token); on success the response may be framed by that shop's admin. The shop is
+/// always the token's own: nothing else can name it.
 async fn embedded(state: &AppState, parts: &Parts, token: &str) -> Result<AdminShop, Refusal> {
     let verified = session_token::verify(
         token,
@@ -164,10 +174,16 @@ async fn embedded(state: &AppState, parts: &Parts, token: &str) -> Result<AdminS
         tracing::info!(%reason, "admin session token refused");
         Refusal::Invalid
     })?;
-    let shop = store::shops::find_installed(&state.pool, &domain)
+    let app_url = crate::install::app_url(state, &parts.headers);
+    let shop = crate::install::exchange::embedded_shop(state, &domain, token, app_url)
         .await
-        .map_err(|e| Refusal::Internal(e.into()))?
-        .ok_or(Refusal::NotInstalled)?;
+        .map_err(|e| match e {
+            ExchangeError::Refused(reason) => Refusal::NotInstalled {
+                shop: domain.to_string(),
+                reason,
+            },
+            ExchangeError::Database(e) => Refusal::Internal(e.into()),
+        })?;
     if let Some(slot) = parts.extensions.get::<FrameSlot>() {
         slot.allow(&domain);
     }

@@ -5,9 +5,11 @@
 //! `host`, `hmac`, `timestamp`) in the query; later fetches carry `Authorization: Bearer
 //! <session token>`. Either is verified as SHOPIFY.md §6 says: HS256 with the app secret (or the
 //! previous one during a rotation), `aud` = `shopify.api_key`, `exp`/`nbf` with
-//! `admin.session_token_leeway_secs` of leeway, the shop from `dest` (`iss` must agree), and the
-//! shop must have the app installed. The token is the proof, so the query's `hmac` is not
-//! checked again. An invalid token on a document load redirects to the bounce page
+//! `admin.session_token_leeway_secs` of leeway, the shop from `dest` (`iss` must agree). When
+//! shoprecs holds no working access token for that shop (a managed install, a re-install, a
+//! revoked token), the session token is exchanged for one (`crate::install::exchange`); an
+//! unknown shop whose exchange fails is refused with a page saying how to install. The token
+//! is the proof, so the query's `hmac` is not checked again. An invalid token on a document load redirects to the bounce page
 //! (`/admin/auth/session-token?…&shopify-reload=<url>`), which loads App Bridge to reload the
 //! page with a fresh token; on a fetch (an `Authorization` header, `Accept: application/json`
 //! or `X-Requested-With`) it is a 401 with `X-Shopify-Retry-Invalid-Session-Request: 1`.

@@ -1,5 +1,6 @@
 //! Data health: the last event per webhook topic, the inbox backlog, failed webhooks with their
-//! error, storefront events per day, and import progress.
+//! error, storefront events per day, import progress, and the Shopify connection (token,
+//! scopes, and the post-install steps: webhook subscriptions, web pixel, backfill).
 
 use askama::Template;
 use axum::extract::State;
@@ -50,6 +51,7 @@ struct Page {
     pixel: ChartView,
     pixel_total: i64,
     imports: Vec<Import>,
+    connection: crate::install::status::ConnectionView,
     now: DateTime<Utc>,
 }
 
@@ -91,6 +93,7 @@ pub async fn page(State(state): State<AppState>, shop: AdminShop) -> PageResult 
         pixel_total: pixel_days.iter().map(|(_, n)| n).sum(),
         pixel,
         imports,
+        connection: crate::install::status::load(&state, shop.shop, &shop.domain).await?,
         now,
     })
 }
