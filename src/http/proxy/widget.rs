@@ -282,16 +282,16 @@ pub async fn render(State(state): State<AppState>, req: ProxyRequest) -> AppResu
     let body = match cached {
         Some(body) => body,
         None => {
-            let body = Arc::new(render_body(&state, &req, &q, &list_name, now)?);
+            let body = Arc::new(cache::Stamped::new(render_body(
+                &state, &req, &q, &list_name, now,
+            )?));
             if let Some(key) = key {
                 state.widget_cache.put(key, generation, body.clone());
             }
             body
         }
     };
-    let body = body
-        .replace(cache::TOKEN_ID, &token_id)
-        .replace(cache::TOKEN, &token);
+    let body = body.stamp(&token, &token_id);
     let content_type = if q.json {
         "application/json"
     } else {
