@@ -167,6 +167,7 @@ impl Application {
         let applier = self.applier.spawn(stop_rx.clone());
         let housekeeping = spawn_housekeeping(self.state.clone(), stop_rx.clone());
         let delivery = crate::outbox::deliver::spawn(self.state.clone(), stop_rx.clone());
+        let backfills = crate::backfill::worker::spawn(self.state.clone(), stop_rx.clone());
         let rebuilds = spawn_rebuild_listener(self.state.clone(), stop_rx);
         let mut router = crate::http::router(self.state.clone());
         if let Some(extra) = self.extra {
@@ -192,6 +193,7 @@ impl Application {
         let _ = applier.await;
         let _ = housekeeping.await;
         let _ = rebuilds.await;
+        let _ = backfills.await;
         let _ = delivery.await;
         tracing::info!("inbox applied; stopped");
         result

@@ -29,11 +29,28 @@ pub struct Operation {
 
 /// Every operation the fake knows.
 fn operations() -> &'static [Operation] {
-    &[Operation {
-        field: "shop",
-        cost: 1.0,
-        run: shop_query,
-    }]
+    &[
+        Operation {
+            field: "shop",
+            cost: 1.0,
+            run: shop_query,
+        },
+        Operation {
+            field: "bulkOperationRunQuery",
+            cost: 10.0,
+            run: super::bulk::run_query,
+        },
+        Operation {
+            field: "currentBulkOperation",
+            cost: 1.0,
+            run: super::bulk::current,
+        },
+        Operation {
+            field: "node",
+            cost: 1.0,
+            run: super::bulk::node,
+        },
+    ]
 }
 
 fn shop_query(world: &mut World, shop: &str, _args: &Map<String, Value>) -> Result<Value, Value> {
