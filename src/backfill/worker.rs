@@ -17,6 +17,8 @@ use super::{jobs, CHANNEL};
 use crate::app::AppState;
 use crate::store::ShopId;
 
+const RESCAN: Duration = Duration::from_secs(2);
+
 pub fn spawn(state: AppState, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
     tokio::spawn(async move {
         let runner = match runner(&state) {
@@ -28,8 +30,9 @@ pub fn spawn(state: AppState, mut stop: watch::Receiver<bool>) -> JoinHandle<()>
         };
         let mut listener = listen(&state).await;
         let mut running: HashMap<ShopId, JoinHandle<()>> = HashMap::new();
-        let every = Duration::from_secs_f64(state.settings.backfill.poll_interval_secs);
-        let mut tick = tokio::time::interval(every);
+        // Notifications can be missed (sent before this listened, or while reconnecting):
+        // look for queued jobs every few seconds too.
+        let mut tick = tokio::time::interval(RESCAN);
         loop {
             pick_up(&runner, &mut running, &stop).await;
             let notified = async {
