@@ -96,10 +96,9 @@ pub async fn stage(
 
 fn add(pending: &mut Pending, raw: &[u8], len: usize) -> Result<(), DownloadError> {
     pending.end_bytes += len as i64;
-    match parse_line(raw).map_err(DownloadError::Malformed)? {
-        Some(line) => pending.lines.push(line),
-        // A blank line still counts in bytes, not as an object.
-        None => {}
+    // A blank line still counts in bytes, not as an object.
+    if let Some(line) = parse_line(raw).map_err(DownloadError::Malformed)? {
+        pending.lines.push(line);
     }
     Ok(())
 }
