@@ -171,6 +171,7 @@ impl Application {
         let housekeeping = spawn_housekeeping(self.state.clone(), stop_rx.clone());
         let delivery = crate::outbox::deliver::spawn(self.state.clone(), stop_rx.clone());
         let writeback = crate::writeback::spawn(self.state.clone(), stop_rx.clone());
+        let backfills = crate::backfill::worker::spawn(self.state.clone(), stop_rx.clone());
         let rebuilds = spawn_rebuild_listener(self.state.clone(), stop_rx);
         let mut router = crate::http::router(self.state.clone());
         if let Some(extra) = self.extra {
@@ -196,6 +197,7 @@ impl Application {
         let _ = applier.await;
         let _ = housekeeping.await;
         let _ = rebuilds.await;
+        let _ = backfills.await;
         let _ = delivery.await;
         let _ = writeback.await;
         tracing::info!("inbox applied; stopped");

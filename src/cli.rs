@@ -1,4 +1,4 @@
-//! The command line: `shoprecs [serve]`, `demo`, `migrate`, `import`, `rebuild`, `api-key`,
+//! The command line: `shoprecs [serve]`, `demo`, `migrate`, `import`, `backfill`, `rebuild`, `api-key`,
 //! `admin-token`, `export-customer`, `segments`, `events`, `eval`, `eval-segments`.
 
 use anyhow::Context;
@@ -62,6 +62,10 @@ pub enum Command {
         #[command(subcommand)]
         what: ImportWhat,
     },
+    /// Backfill a shop's products and past orders from Shopify (bulk operations) in the
+    /// running server, following its progress; `--status` shows it, `--retry` resumes a failed
+    /// one.
+    Backfill(crate::cli_backfill::BackfillArgs),
     /// Manage the JSON API's per-shop keys.
     ApiKey {
         #[command(subcommand)]
@@ -168,6 +172,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rebuild { shop } => {
             let database = Database::open(&settings.database).await?;
             let result = crate::cli_rebuild::run(&database.pool, &settings, shop.as_deref()).await;
+            database.close().await;
+            result
+        }
+        Command::Backfill(args) => {
+            let database = Database::open(&settings.database).await?;
+            let result = crate::cli_backfill::run(&database.pool, &settings, args).await;
             database.close().await;
             result
         }

@@ -33,6 +33,7 @@ pub struct Settings {
     pub admin: AdminSettings,
     pub admin_api: AdminApiSettings,
     pub writeback: WritebackSettings,
+    pub backfill: BackfillSettings,
     pub log: LogSettings,
 }
 
@@ -132,6 +133,25 @@ pub struct AdminApiSettings {
     pub backoff_base_ms: u64,
     pub backoff_max_secs: f64,
     pub default_query_cost: f64,
+}
+
+/// Bulk backfill of products and past orders (`crate::backfill`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackfillSettings {
+    /// Days of past orders fetched.
+    pub order_days: i64,
+    /// Seconds between status reads of a running bulk operation (the
+    /// `bulk_operations/finish` webhook wakes the job sooner).
+    pub poll_interval_secs: f64,
+    /// Lines staged per transaction, and objects put into the inbox per step.
+    pub batch_size: usize,
+    /// Seconds without a byte from the result download before it is abandoned (and resumed).
+    pub download_read_timeout_secs: f64,
+    /// Seconds to wait after a failed step (an API or download error) before trying again,
+    /// and how many such attempts a job gets before it is marked failed.
+    pub retry_after_secs: f64,
+    pub max_attempts: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -330,6 +350,16 @@ impl Settings {
         }
         if self.admin_api.max_attempts == 0 || self.admin_api.request_timeout_secs <= 0.0 {
             bail!("invalid configuration: admin_api.max_attempts and admin_api.request_timeout_secs must be positive");
+        }
+        let b = &self.backfill;
+        if b.order_days < 1
+            || b.batch_size == 0
+            || b.max_attempts == 0
+            || b.poll_interval_secs <= 0.0
+            || b.download_read_timeout_secs <= 0.0
+            || b.retry_after_secs < 0.0
+        {
+            bail!("invalid configuration: backfill.order_days, batch_size, max_attempts, poll_interval_secs and download_read_timeout_secs must be positive");
         }
         if !self.shopify.app_url.is_empty() && !self.shopify.app_url.starts_with("http") {
             bail!("invalid configuration: shopify.app_url must be an http(s) URL");

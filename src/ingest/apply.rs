@@ -91,6 +91,12 @@ pub async fn apply(
             shops::delete(conn, shop).await?;
             touched.dropped_shops.insert(shop);
         }
+        // The body says which operation ended but carries no result URL: the shop's backfill
+        // reads the operation itself. Sent on commit, so it never runs ahead of the inbox.
+        BulkOperationsFinish => {
+            parse::<serde_json::Value>(&hook.body)?;
+            crate::backfill::notify(&mut *conn, shop).await?;
+        }
     }
     Ok(Outcome::Applied)
 }

@@ -24,6 +24,8 @@ pub enum Topic {
     CustomersDataRequest,
     CustomersRedact,
     ShopRedact,
+    /// A bulk operation ended: wakes the shop's backfill (`crate::backfill`).
+    BulkOperationsFinish,
 }
 
 impl Topic {
@@ -52,6 +54,7 @@ impl Topic {
             "customers/data/request" => CustomersDataRequest,
             "customers/redact" => CustomersRedact,
             "shop/redact" => ShopRedact,
+            "bulk/operations/finish" => BulkOperationsFinish,
             _ => return None,
         })
     }
@@ -70,6 +73,14 @@ mod tests {
             Some(Topic::CustomersDataRequest)
         );
         assert_eq!(Topic::parse("APP_UNINSTALLED"), Some(Topic::AppUninstalled));
+        assert_eq!(
+            Topic::parse("bulk_operations/finish"),
+            Some(Topic::BulkOperationsFinish)
+        );
+        assert_eq!(
+            Topic::parse("BULK_OPERATIONS_FINISH"),
+            Some(Topic::BulkOperationsFinish)
+        );
         assert_eq!(Topic::parse("inventory_levels/update"), None);
     }
 }

@@ -86,12 +86,24 @@ pub fn app_url(state: &AppState, headers: &HeaderMap) -> String {
     format!("{scheme}://{host}")
 }
 
-/// The one place a backfill is started from (install, re-install). For now it only logs the
-/// request; the backfill module is wired in here.
+/// The one place a backfill is started from (install, re-install): queues a job for the
+/// backfill worker (`crate::backfill`), unless one is still running. Products need
+/// `read_products`; orders older than 60 days need `read_all_orders` too (the backfill then
+/// reports what Shopify refused).
 pub async fn start_backfill(state: &AppState, shop: ShopId) -> StepOutcome {
-    let _ = state;
-    tracing::info!(shop = shop.0, "backfill requested");
-    StepOutcome::Done("backfill requested".into())
+    let today = state.now().date_naive();
+    match crate::backfill::start(&state.pool, &state.settings.backfill, shop, today).await {
+        Ok(job) => StepOutcome::Done(format!(
+            "history import {} (orders since {})",
+            if job.is_active() {
+                "queued"
+            } else {
+                "finished"
+            },
+            job.orders_since
+        )),
+        Err(e) => StepOutcome::Failed(format!("could not queue the history import: {e}")),
+    }
 }
 
 /// Runs every post-install step once and records how each ended. Safe to run any number of

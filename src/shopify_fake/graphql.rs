@@ -82,6 +82,21 @@ fn operations() -> &'static [Operation] {
             cost: 10.0,
             run: install::web_pixel_update,
         },
+        Operation {
+            field: "bulkOperationRunQuery",
+            cost: 10.0,
+            run: super::bulk::run_query,
+        },
+        Operation {
+            field: "currentBulkOperation",
+            cost: 1.0,
+            run: super::bulk::current,
+        },
+        Operation {
+            field: "node",
+            cost: 1.0,
+            run: super::bulk::node,
+        },
     ]
 }
 

@@ -12,11 +12,13 @@
 //!   `extensions.cost` — or, when the bucket is short, HTTP 200 with a `THROTTLED` error.
 //!   Root fields (aliases allowed, so mutations can be batched) are read by [`selection`]
 //!   and served by the operations listed in `graphql::operations`.
+//! - Bulk operations and their JSONL results (`GET /_bulk/{shop}/{file}`): see [`bulk`].
 //! - Faults can be queued ([`Fault`]): a status (5xx, 429 with `Retry-After`), a slow answer.
 //!
 //! The admin base URL to configure is [`FakeShopify::url_template`]:
 //! `http://127.0.0.1:<port>/{shop}`.
 
+mod bulk;
 mod graphql;
 mod install_ops;
 mod oauth;
@@ -93,5 +95,6 @@ fn router(world: Arc<Mutex<World>>) -> Router {
             "/{shop}/admin/api/{version}/graphql.json",
             post(graphql::endpoint),
         )
+        .route("/_bulk/{shop}/{file}", get(bulk::download))
         .with_state(world)
 }

@@ -19,7 +19,7 @@ use crate::helpers::{
     fixture, spawn_app_with, spawn_app_with_clock, test_settings, TestApp, SECRET, SHOP,
 };
 
-const CLIENT_ID: &str = "install-test-client-id";
+pub(crate) const CLIENT_ID: &str = "install-test-client-id";
 
 async fn fake() -> FakeShopify {
     FakeShopify::start(CLIENT_ID, SECRET)
@@ -27,7 +27,7 @@ async fn fake() -> FakeShopify {
         .expect("fake Shopify starts")
 }
 
-fn settings(fake: &FakeShopify) -> Settings {
+pub(crate) fn settings(fake: &FakeShopify) -> Settings {
     let mut settings = test_settings();
     settings.shopify.api_key = CLIENT_ID.to_owned();
     settings.admin_api.url = fake.url_template();
@@ -97,7 +97,7 @@ async fn callback(url: &str, cookie: &str) -> Response {
 }
 
 /// The whole grant; returns the callback's response.
-async fn install(app: &TestApp) -> Response {
+pub(crate) async fn install(app: &TestApp) -> Response {
     let (authorize, cookie) = begin(app, SHOP).await;
     assert!(
         authorize.contains("/admin/oauth/authorize?client_id=install-test-client-id"),
@@ -113,12 +113,12 @@ async fn text(response: Response) -> String {
     response.text().await.unwrap_or_default()
 }
 
-async fn tokens_stored(app: &TestApp) -> i64 {
+pub(crate) async fn tokens_stored(app: &TestApp) -> i64 {
     app.count("select count(*) from shop where access_token_ciphertext is not null")
         .await
 }
 
-fn pixel(fake: &FakeShopify) -> Value {
+pub(crate) fn pixel(fake: &FakeShopify) -> Value {
     fake.world().data(SHOP, "web_pixel", Value::Null).clone()
 }
 

@@ -35,6 +35,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/event-endpoints/test"),
     ("delete", "/api/v1/event-endpoints/{endpoint_id}"),
     ("get", "/api/v1/events"),
+    ("get", "/api/v1/backfill"),
     ("get", DOCUMENT),
 ];
 
@@ -664,6 +665,17 @@ async fn real_responses_of_every_endpoint_match_the_document() {
         422,
     )
     .await;
+
+    // Backfill progress: none yet, then one queued.
+    let backfill = "/api/v1/backfill";
+    api.call(Method::GET, backfill, backfill, None, 404).await;
+    sqlx::query("insert into backfill_job (shop_id, orders_since) values ($1, current_date)")
+        .bind(app.shop_id().await)
+        .execute(&app.pool)
+        .await
+        .expect("a backfill job");
+    let progress = api.get(backfill, backfill).await;
+    assert_eq!(progress["phase"], "products", "{progress}");
 
     // Errors, each against the error schema documented for its status.
     api.call(Method::DELETE, rule, &delete, None, 404).await;

@@ -1,6 +1,7 @@
 //! Data health: the last event per webhook topic, the inbox backlog, failed webhooks with their
-//! error, storefront events per day, import progress, and the Shopify connection (token,
-//! scopes, and the post-install steps: webhook subscriptions, web pixel, backfill).
+//! error, storefront events per day, import progress, the Shopify connection (token,
+//! scopes, and the post-install steps: webhook subscriptions, web pixel, backfill), and the
+//! backfill's progress (with a retry button when it failed).
 
 use askama::Template;
 use axum::extract::State;
@@ -52,6 +53,7 @@ struct Page {
     pixel_total: i64,
     imports: Vec<Import>,
     connection: crate::install::status::ConnectionView,
+    backfill: Option<crate::backfill::Progress>,
     now: DateTime<Utc>,
 }
 
@@ -94,6 +96,31 @@ pub async fn page(State(state): State<AppState>, shop: AdminShop) -> PageResult 
         pixel,
         imports,
         connection: crate::install::status::load(&state, shop.shop, &shop.domain).await?,
+        backfill: crate::backfill::jobs::latest(&state.pool, shop.shop)
+            .await?
+            .map(|job| crate::backfill::Progress::of(&job, now)),
         now,
     })
+}
+
+#[derive(serde::Deserialize)]
+pub struct CsrfOnly {
+    csrf: String,
+}
+
+/// `POST /admin/health/backfill`: retries the failed backfill, or starts one when none is
+/// unfinished (the server's backfill worker runs it).
+pub async fn backfill(
+    State(state): State<AppState>,
+    shop: AdminShop,
+    axum::Form(form): axum::Form<CsrfOnly>,
+) -> PageResult {
+    if let Err(rejected) = crate::admin::auth::verify_csrf(&shop, &form.csrf) {
+        return Ok(rejected);
+    }
+    if !crate::backfill::retry(&state.pool, shop.shop).await? {
+        let today = state.now().date_naive();
+        crate::backfill::start(&state.pool, &state.settings.backfill, shop.shop, today).await?;
+    }
+    Ok(super::see_other("/admin/health"))
 }

@@ -40,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/settings/test-event", post(settings::send_test))
         .route("/admin/health", get(health::page))
+        .route("/admin/health/backfill", post(health::backfill))
         .route("/admin/static/admin.css", get(stylesheet))
 }
 

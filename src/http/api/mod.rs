@@ -3,6 +3,7 @@
 //! the key.
 
 mod abandoned;
+mod backfill;
 mod customers;
 mod engagement;
 mod events;
@@ -62,6 +63,7 @@ pub fn router() -> Router<AppState> {
             delete(events::delete_endpoint),
         )
         .route("/api/v1/events", get(events::list_events))
+        .route("/api/v1/backfill", get(backfill::progress))
         // Without a key: the document describes the API, not a shop.
         .route("/api/v1/openapi.json", get(openapi::document))
 }

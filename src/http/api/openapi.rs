@@ -18,7 +18,9 @@ use utoipa::openapi::{
 };
 use utoipa::{Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
 
-use super::{abandoned, customers, engagement, events, recommendations, rules, segments, stats};
+use super::{
+    abandoned, backfill, customers, engagement, events, recommendations, rules, segments, stats,
+};
 use crate::engine::Reason;
 
 /// The name of the security scheme every operation requires.
@@ -55,6 +57,7 @@ const API_KEY: &str = "api_key";
         events::delete_endpoint,
         events::send_test,
         events::list_events,
+        backfill::progress,
         document,
     ),
     components(
@@ -70,6 +73,7 @@ const API_KEY: &str = "api_key";
         (name = "segments", description = "Lifecycle segments, engagement scores and e-mail blocks for flows"),
         (name = "checkouts", description = "Abandoned checkouts and their bundle offers"),
         (name = "events", description = "Outgoing events for e-mail/SMS flows: endpoints, test event, delivery state"),
+        (name = "backfill", description = "History fetched from Shopify: progress of the shop's backfill"),
         (name = "meta", description = "This document"),
     ),
 )]
