@@ -42,3 +42,32 @@ pub fn refused(status: StatusCode, title: &str, message: &str, retry: Option<&st
         }
     }
 }
+
+#[derive(Template)]
+#[template(path = "admin/installed.html")]
+struct Installed<'a> {
+    shop: &'a str,
+    next: &'a str,
+}
+
+/// After a verified install: the session cookie, and a page that opens the dashboard's data
+/// health page (where the history import shows its progress).
+pub fn installed(shop: &str, session_cookie: HeaderValue) -> Response {
+    let page = Installed {
+        shop,
+        next: "/admin/health",
+    };
+    match page.render() {
+        Ok(body) => {
+            let mut response = Html(body).into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            headers.insert(header::SET_COOKIE, session_cookie);
+            response
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "install page failed to render");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}

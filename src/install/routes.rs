@@ -6,7 +6,8 @@
 //! (401), its `timestamp` within 90 s of now (401), the shop domain (400), the state nonce
 //! against the cookie: same shop, same nonce, not expired, never used before (403). Then the
 //! code is exchanged for an offline token, which is sealed and stored, the post-install steps
-//! run, and the merchant lands in the app (`/admin?shop=…&host=…`).
+//! run, and the merchant gets a dashboard session and lands on the data health page (a small
+//! page that navigates there, so the new SameSite=Strict cookie is sent).
 
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -20,7 +21,7 @@ use crate::admin_api::AdminApiError;
 use crate::app::AppState;
 use crate::shopify::oauth_query::{self, QueryError};
 use crate::shopify::ShopDomain;
-use crate::store::{install, shops};
+use crate::store::{install, shops, ShopId};
 
 /// Seconds a callback's `timestamp` may be away from now (Shopify's libraries use 90).
 const MAX_SKEW_SECS: i64 = 90;
@@ -144,7 +145,8 @@ impl Refusal {
     }
 }
 
-/// `GET /auth/callback`: finishes an install.
+/// `GET /auth/callback`: finishes an install and opens a dashboard session (Shopify just
+/// proved the merchant), landing on the data health page.
 pub async fn callback(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -154,7 +156,10 @@ pub async fn callback(
     let secure = state.settings.admin.secure_cookie;
     let shop = param(&query, "shop").and_then(|s| ShopDomain::parse(&s).ok());
     let response = match finish(&state, &headers, &query).await {
-        Ok(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
+        Ok((shop, domain)) => match crate::admin::auth::open_session(&state, shop, None).await {
+            Ok(cookie) => pages::installed(domain.as_str(), cookie),
+            Err(e) => Refusal::Internal(e.into()).into_response(Some(&domain)),
+        },
         Err(refusal) => {
             let known = match &refusal {
                 Refusal::Signature(_) | Refusal::Shop(_) => None,
@@ -166,7 +171,11 @@ pub async fn callback(
     with_cookie(response, &state_cookie::clear_cookie(secure))
 }
 
-async fn finish(state: &AppState, headers: &HeaderMap, query: &str) -> Result<String, Refusal> {
+async fn finish(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: &str,
+) -> Result<(ShopId, ShopDomain), Refusal> {
     let now = state.now();
     let verified = oauth_query::verify(
         state.webhook_secrets(),
@@ -219,10 +228,5 @@ async fn finish(state: &AppState, headers: &HeaderMap, query: &str) -> Result<St
         .map_err(|e| Refusal::Internal(e.into()))?;
     tracing::info!(shop = shop.as_str(), scopes = %token.scope, "installed: access token stored");
     post_install_within_budget(state, shop_id, app_url(state, headers)).await;
-    let host = verified.get("host").unwrap_or("");
-    let into_app = form_urlencoded::Serializer::new(String::new())
-        .append_pair("shop", shop.as_str())
-        .append_pair("host", host)
-        .finish();
-    Ok(format!("/admin?{into_app}"))
+    Ok((shop_id, shop))
 }

@@ -63,14 +63,17 @@ fn grouped(raw_query: &str) -> Result<BTreeMap<String, Vec<String>>, ProxyError>
 
 /// The string Shopify signs: sorted `key=value` pairs (without `signature`), no separator.
 pub fn signed_string(raw_query: &str) -> Result<String, ProxyError> {
-    let params = grouped(raw_query)?;
+    Ok(message(&grouped(raw_query)?))
+}
+
+fn message(params: &BTreeMap<String, Vec<String>>) -> String {
     let mut pairs: Vec<String> = params
         .iter()
         .filter(|(k, _)| k.as_str() != "signature")
         .map(|(k, v)| format!("{k}={}", v.join(",")))
         .collect();
     pairs.sort();
-    Ok(pairs.concat())
+    pairs.concat()
 }
 
 /// Signs a query string the way Shopify's proxy does (tests and the demo's proxy emulator).
@@ -95,7 +98,7 @@ pub fn verify<'a>(
         .and_then(|v| v.first())
         .ok_or(ProxyError::MissingSignature)?;
     let expected = hex::decode(signature).map_err(|_| ProxyError::BadSignature)?;
-    let message = signed_string(raw_query)?;
+    let message = message(&params);
     let valid = secrets.into_iter().any(|secret| {
         HmacSha256::new_from_slice(secret.expose_secret().as_bytes())
             .map(|mut mac| {

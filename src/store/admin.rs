@@ -51,10 +51,12 @@ pub async fn active_tokens(pool: &PgPool, shop: ShopId) -> sqlx::Result<Vec<(i64
 }
 
 /// A new login session; also forgets the shop's expired ones.
+/// Opens a session; `token_id` is the admin token it was opened with (`None`: by a verified
+/// OAuth install).
 pub async fn create_session(
     pool: &PgPool,
     shop: ShopId,
-    token_id: i64,
+    token_id: Option<i64>,
     session_hash: &[u8],
     csrf: &str,
     now: DateTime<Utc>,
@@ -108,7 +110,7 @@ pub async fn find_session(
         "select s.domain, a.csrf_token
            from admin_session a
            join shop s using (shop_id)
-           join admin_token t using (shop_id, token_id)
+           left join admin_token t using (shop_id, token_id)
           where a.shop_id = $1 and a.session_hash = $2 and a.expires_at > $3
             and s.installed and t.revoked_at is null",
         shop.0,

@@ -476,8 +476,8 @@ async fn the_full_install_ends_with_the_shops_history_in_the_engine() {
     let response = crate::install::install(&app).await;
     assert_eq!(
         response.status(),
-        302,
-        "the callback sends the merchant into the app"
+        200,
+        "the callback opens the dashboard"
     );
     assert_eq!(crate::install::tokens_stored(&app).await, 1);
     assert!(

@@ -139,12 +139,28 @@ async fn the_full_install_stores_the_token_sealed_and_connects_the_shop() {
     let (app, fake) = setup().await;
 
     let done = install(&app).await;
-    assert_eq!(done.status(), 302);
-    let into_app = location(&done);
-    assert!(
-        into_app.starts_with(&format!("/admin?shop={SHOP}&host=")),
-        "{into_app}"
-    );
+    assert_eq!(done.status(), 200);
+    // Shopify proved the merchant: the callback opens a dashboard session and a page that
+    // navigates (same-site, so the Strict cookie goes along) to the data health page.
+    let session = done
+        .headers()
+        .get(SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|c| c.starts_with("shoprecs_admin="))
+        .map(|c| c.split(';').next().unwrap_or("").to_owned())
+        .expect("a dashboard session cookie");
+    let page = text(done).await;
+    assert!(page.contains(r#"http-equiv="refresh" content="0;url=/admin/health""#), "{page}");
+    let health = client()
+        .get(app.url("/admin/health"))
+        .header(COOKIE, &session)
+        .send()
+        .await
+        .expect("health page");
+    assert_eq!(health.status(), 200);
+    let health = text(health).await;
+    assert!(health.contains("Shopify connection"), "{health}");
+    assert!(health.contains(SHOP), "the session is the installed shop's");
 
     // Stored sealed: the database never holds the token in the clear.
     let issued = fake.world().shop(SHOP).tokens[0].clone();
@@ -191,8 +207,8 @@ async fn the_full_install_stores_the_token_sealed_and_connects_the_shop() {
 #[tokio::test]
 async fn installing_again_creates_nothing_twice_and_updates_the_pixel() {
     let (app, fake) = setup().await;
-    assert_eq!(install(&app).await.status(), 302);
-    assert_eq!(install(&app).await.status(), 302);
+    assert_eq!(install(&app).await.status(), 200);
+    assert_eq!(install(&app).await.status(), 200);
 
     assert_eq!(subscriptions(&fake).len(), TOPICS.len());
     assert_eq!(calls(&fake, "webhookSubscriptionCreate"), TOPICS.len());
@@ -241,7 +257,7 @@ async fn a_wrong_or_reused_state_is_refused_with_403() {
     assert_eq!(tokens_stored(&app).await, 0);
 
     // The right one works once; replayed, it is refused.
-    assert_eq!(callback(&back, &first_cookie).await.status(), 302);
+    assert_eq!(callback(&back, &first_cookie).await.status(), 200);
     let replayed = callback(&back, &first_cookie).await;
     assert_eq!(replayed.status(), 403);
     assert!(text(replayed).await.contains("used before"));
@@ -408,7 +424,7 @@ async fn health_page(app: &TestApp) -> String {
 #[tokio::test]
 async fn a_revoked_token_marks_the_shop_for_reauth_and_the_health_page_says_so() {
     let (app, fake) = setup().await;
-    assert_eq!(install(&app).await.status(), 302);
+    assert_eq!(install(&app).await.status(), 200);
     let before = health_page(&app).await;
     assert!(before.contains("present"), "{before}");
     assert!(before.contains("web pixel created"), "{before}");
@@ -441,7 +457,7 @@ async fn a_revoked_token_marks_the_shop_for_reauth_and_the_health_page_says_so()
 #[tokio::test]
 async fn uninstalling_forgets_the_token() {
     let (app, _fake) = setup().await;
-    assert_eq!(install(&app).await.status(), 302);
+    assert_eq!(install(&app).await.status(), 200);
     assert_eq!(tokens_stored(&app).await, 1);
 
     app.deliver(

@@ -4,7 +4,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -105,6 +105,18 @@ pub(super) async fn login(
         };
         return Ok(pages::render(StatusCode::UNAUTHORIZED, &page));
     };
+    let cookie = open_session(&state, shop, Some(token_id)).await?;
+    tracing::info!(shop.id = shop.0, "admin logged in");
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(next)).into_response())
+}
+
+/// Opens a dashboard session for the shop (after a login with `token_id`, or a verified OAuth
+/// install with none) and returns its `Set-Cookie`.
+pub async fn open_session(
+    state: &AppState,
+    shop: ShopId,
+    token_id: Option<i64>,
+) -> sqlx::Result<HeaderValue> {
     let secret = random_hex();
     let now = state.now();
     let hours = state.settings.admin.session_hours;
@@ -119,14 +131,12 @@ pub(super) async fn login(
         expires,
     )
     .await?;
-    tracing::info!(shop.id = shop.0, "admin logged in");
-    let cookie = cookie::set(
+    Ok(cookie::set(
         shop,
         &secret,
         hours * 3600,
         state.settings.admin.secure_cookie,
-    );
-    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(next)).into_response())
+    ))
 }
 
 /// The token id if `token` is an active admin token of the installed shop `shop`. Every

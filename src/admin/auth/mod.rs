@@ -58,7 +58,7 @@ pub use cookie::COOKIE;
 pub use csrf::{csrf_header, verify_csrf, CSRF_HEADER};
 pub use extract::{AdminShop, RETRY_HEADER};
 pub use frame::{frame_ancestors, frame_policy};
-pub use login::LoginLimiter;
+pub use login::{open_session, LoginLimiter};
 pub use next::safe_next;
 
 /// The login page.
