@@ -446,19 +446,27 @@ impl Secrets {
             });
         }
         let secret = development_secret(data_dir)?;
-        // Local development only: without a key, tokens are encrypted with one derived from
-        // the generated development secret (never with a production secret).
-        let encryption_key = encryption_key.or_else(|| {
-            let derived = Sha256::digest(format!("shoprecs-dev-encryption:{secret}"));
-            Some(hex::encode(derived).into())
-        });
         Ok(Self {
             api_secret: secret.into(),
             api_secret_previous: previous,
             encryption_key,
             encryption_key_previous,
             development: true,
-        })
+        }
+        .with_local_encryption_key())
+    }
+
+    /// Local use only (development, the demo): without `SHOPRECS_ENCRYPTION_KEY`, tokens are
+    /// sealed with a key derived from the app secret. A production server sets its own key.
+    pub fn with_local_encryption_key(mut self) -> Self {
+        if self.encryption_key.is_none() {
+            let derived = Sha256::digest(format!(
+                "shoprecs-dev-encryption:{}",
+                self.api_secret.expose_secret()
+            ));
+            self.encryption_key = Some(hex::encode(derived).into());
+        }
+        self
     }
 
     /// Secrets for tests and embedding: a fixed secret, nothing from the environment.

@@ -14,7 +14,7 @@
 //! a step that keeps failing, marks the job failed with the reason; [`retry`] queues it again.
 
 mod apply;
-mod convert;
+pub(crate) mod convert;
 mod download;
 mod error;
 pub mod jobs;

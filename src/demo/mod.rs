@@ -3,6 +3,7 @@
 //! Shopify theme with the extension's own block markup and script.
 
 mod activity;
+pub mod install;
 mod storefront;
 
 use anyhow::Context;
@@ -22,7 +23,8 @@ pub const DEMO_SHOP: &str = "shoprecs-demo.myshopify.com";
 const SEED: u64 = 2026;
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
-    let secrets = Secrets::load(&settings.database.data_dir)?;
+    // The demo installs a shop from a local fake Shopify: its token needs a key.
+    let secrets = Secrets::load(&settings.database.data_dir)?.with_local_encryption_key();
     let database = Database::open(&settings.database).await?;
     let result = serve_demo(settings, secrets, &database).await;
     database.close().await;
@@ -30,11 +32,23 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
 }
 
 async fn serve_demo(
-    settings: Settings,
+    mut settings: Settings,
     secrets: Secrets,
     database: &Database,
 ) -> anyhow::Result<()> {
     db::migrate(&database.pool).await?;
+    // A local fake Shopify stands in for the Admin API: installing the second demo shop goes
+    // through /auth, the fake's approval, the callback, the pixel and a bulk backfill.
+    if settings.shopify.api_key.is_empty() {
+        settings.shopify.api_key = install::DEMO_CLIENT_ID.to_owned();
+    }
+    let fake = install::start_fake(
+        &settings.shopify.api_key,
+        secrets.api_secret.expose_secret(),
+    )
+    .await?;
+    settings.admin_api.url = fake.url_template();
+    settings.backfill.poll_interval_secs = settings.backfill.poll_interval_secs.min(1.0);
     let domain = ShopDomain::parse(DEMO_SHOP)?;
     let shop = shops::resolve_or_create(&database.pool, &domain).await?;
     let lifecycle = LifecycleConfig::from_settings(&settings);
@@ -65,10 +79,23 @@ async fn serve_demo(
         "  dashboard:   http://{addr}/admin   (log in as shop {DEMO_SHOP} with the token below)"
     );
     println!("  admin token: {admin_token}");
+    println!(
+        "  install:     http://{addr}/auth?shop={}   (a local fake Shopify approves it, then the",
+        install::INSTALL_SHOP
+    );
+    println!(
+        "               dashboard's Data health page shows the history import; or follow it with"
+    );
+    println!(
+        "               `shoprecs backfill --shop {}` in another terminal)",
+        install::INSTALL_SHOP
+    );
     println!("  health:      http://{addr}/readyz    metrics: http://{addr}/metrics");
     println!("  Ctrl-C stops it; data stays in the data directory for the next run.");
     println!();
-    app.run_until(crate::cli::shutdown_signal()).await
+    let served = app.run_until(crate::cli::shutdown_signal()).await;
+    drop(fake);
+    served
 }
 
 /// The storefront routes for the demo shop, proxying widget calls to the server at `server`

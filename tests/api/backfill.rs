@@ -474,11 +474,7 @@ async fn the_full_install_ends_with_the_shops_history_in_the_engine() {
     settings.backfill.poll_interval_secs = 0.05;
     let app = spawn_app_with(settings, Secrets::fixed(SECRET)).await;
     let response = crate::install::install(&app).await;
-    assert_eq!(
-        response.status(),
-        200,
-        "the callback opens the dashboard"
-    );
+    assert_eq!(response.status(), 200, "the callback opens the dashboard");
     assert_eq!(crate::install::tokens_stored(&app).await, 1);
     assert!(
         crate::install::pixel(&fake)["id"].is_string(),

@@ -150,7 +150,10 @@ async fn the_full_install_stores_the_token_sealed_and_connects_the_shop() {
         .map(|c| c.split(';').next().unwrap_or("").to_owned())
         .expect("a dashboard session cookie");
     let page = text(done).await;
-    assert!(page.contains(r#"http-equiv="refresh" content="0;url=/admin/health""#), "{page}");
+    assert!(
+        page.contains(r#"http-equiv="refresh" content="0;url=/admin/health""#),
+        "{page}"
+    );
     let health = client()
         .get(app.url("/admin/health"))
         .header(COOKIE, &session)
