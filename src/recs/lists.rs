@@ -37,6 +37,20 @@ pub enum List {
     Trending,
 }
 
+impl List {
+    /// Its name as serialized (snake case).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BoughtTogether => "bought_together",
+            Self::AlsoViewed => "also_viewed",
+            Self::Cart => "cart",
+            Self::ForYou => "for_you",
+            Self::Bestsellers => "bestsellers",
+            Self::Trending => "trending",
+        }
+    }
+}
+
 /// The context a list is computed for.
 #[derive(Debug, Clone, Default)]
 pub struct Context {
@@ -117,5 +131,27 @@ fn compute(
         List::ForYou => model.for_customer(c.customer, c.client_id.as_deref(), limit, now),
         List::Bestsellers => model.bestsellers(c.product_type.as_deref(), limit, now),
         List::Trending => model.trending(limit, now),
+    }
+}
+
+#[cfg(test)]
+mod list_name_tests {
+    use super::List;
+
+    #[test]
+    fn as_str_is_the_serialized_name() {
+        for list in [
+            List::BoughtTogether,
+            List::AlsoViewed,
+            List::Cart,
+            List::ForYou,
+            List::Bestsellers,
+            List::Trending,
+        ] {
+            assert_eq!(
+                serde_json::to_value(list).expect("serializes"),
+                list.as_str()
+            );
+        }
     }
 }

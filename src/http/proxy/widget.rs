@@ -252,15 +252,12 @@ pub async fn render(State(state): State<AppState>, req: ProxyRequest) -> AppResu
         }
     }
     let now = state.now().timestamp();
-    let list_name = serde_json::to_value(q.list)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
+    let list_name = q.list.as_str();
     let token = token::issue(
         &state.secrets.api_secret,
         req.shop,
         q.placement,
-        &list_name,
+        list_name,
         now,
     );
     let token_id: String = token
@@ -270,11 +267,10 @@ pub async fn render(State(state): State<AppState>, req: ProxyRequest) -> AppResu
         .chars()
         .take(12)
         .collect();
-    metrics::counter!("shoprecs_widget_renders_total", "placement" => q.placement, "format" => if q.json { "json" } else { "html" })
-        .increment(1);
+    crate::http::metrics::widget_renders(q.placement, q.json).increment(1);
     // Product and cart lists do not depend on the shopper; home does unless it is a guest's.
     let shared = q.placement != "home" || !personal;
-    let key = shared.then(|| cache_key(req.shop.0, &q, &list_name));
+    let key = shared.then(|| cache_key(req.shop.0, &q, list_name));
     let generation = state.models.generation();
     let cached = key
         .as_deref()
@@ -283,7 +279,7 @@ pub async fn render(State(state): State<AppState>, req: ProxyRequest) -> AppResu
         Some(body) => body,
         None => {
             let body = Arc::new(cache::Stamped::new(render_body(
-                &state, &req, &q, &list_name, now,
+                &state, &req, &q, list_name, now,
             )?));
             if let Some(key) = key {
                 state.widget_cache.put(key, generation, body.clone());
