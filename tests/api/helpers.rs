@@ -130,6 +130,9 @@ pub fn test_settings() -> Settings {
     let mut settings = Settings::defaults().expect("defaults");
     settings.server.port = 0;
     settings.server.shutdown_grace_secs = 2;
+    // Hermetic: nothing may call the real Shopify. Tests that need the Admin API start the
+    // fake and point this at it; elsewhere a call is refused at once (port 9, discard).
+    settings.admin_api.url = "http://127.0.0.1:9/{shop}".into();
     settings
 }
 

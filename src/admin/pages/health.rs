@@ -13,26 +13,14 @@ use crate::admin::charts::Series;
 use crate::app::AppState;
 use crate::store::dashboard::{self, FailedWebhook, TopicHealth};
 
-/// The topics Shopify sends (shopify.app.toml).
-const TOPICS: [&str; 17] = [
-    "orders/create",
-    "orders/updated",
-    "orders/cancelled",
-    "orders/delete",
-    "refunds/create",
-    "products/create",
-    "products/update",
-    "products/delete",
-    "customers/create",
-    "customers/update",
-    "customers/delete",
-    "carts/create",
-    "carts/update",
-    "checkouts/create",
-    "checkouts/update",
-    "app/uninstalled",
-    "customers/redact",
-];
+/// The topics Shopify sends: the subscriptions of shopify.app.toml, then the compliance topics.
+fn topics() -> Vec<&'static str> {
+    crate::install::webhooks::TOPICS
+        .iter()
+        .copied()
+        .chain(["customers/data_request", "customers/redact", "shop/redact"])
+        .collect()
+}
 
 pub struct Import {
     pub topic: String,
@@ -89,7 +77,7 @@ pub async fn page(State(state): State<AppState>, shop: AdminShop) -> PageResult 
         .collect();
     render(Page {
         layout: Layout::new(&state, &shop, "/admin/health", "Data health"),
-        topics: dashboard::topics(&state.pool, shop.shop, &TOPICS).await?,
+        topics: dashboard::topics(&state.pool, shop.shop, &topics()).await?,
         backlog: dashboard::backlog(&state.pool, shop.shop).await?,
         failed: dashboard::failed_webhooks(&state.pool, shop.shop, 20).await?,
         pixel_total: pixel_days.iter().map(|(_, n)| n).sum(),
