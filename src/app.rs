@@ -104,6 +104,7 @@ impl Application {
         );
         let lifecycle = crate::lifecycle::LifecycleConfig::from_settings(&settings);
         let outbox = crate::outbox::DeliveryHandle::default();
+        let inbox_writer = crate::ingest::writer::InboxWriter::start(pool.clone());
         let applier = Applier::new(
             pool.clone(),
             settings.webhooks.apply_batch,
@@ -111,7 +112,12 @@ impl Application {
             lifecycle.clone(),
             clock.clone(),
         )
-        .waking(outbox.clone());
+        .waking(outbox.clone())
+        .deferring_to(crate::ingest::worker::Deferral {
+            accepted: inbox_writer.accepted(),
+            above_per_sec: settings.webhooks.defer_apply_above_per_sec,
+            interval: Duration::from_millis(settings.webhooks.deferred_apply_interval_ms),
+        });
         let shop_api = crate::shop_api::ShopApi::new(&settings, &secrets, pool.clone())?;
         let state = AppState(Arc::new(AppInner {
             shop_api,
@@ -120,7 +126,7 @@ impl Application {
             admin_login: crate::admin::auth::LoginLimiter::new(&settings.admin),
             applier: applier.handle(),
             shops: ShopCache::default(),
-            inbox_writer: crate::ingest::writer::InboxWriter::start(pool.clone()),
+            inbox_writer,
             widget_cache: Default::default(),
             sweeps: Default::default(),
             shop_settings: Default::default(),

@@ -160,6 +160,8 @@ pub struct WebhookSettings {
     pub max_body_bytes: usize,
     pub apply_batch: i64,
     pub failed_body_retention_days: i64,
+    pub defer_apply_above_per_sec: f64,
+    pub deferred_apply_interval_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -4,6 +4,12 @@
 //! 200 as soon as the event is durable. Rows are claimed with `FOR UPDATE SKIP LOCKED`, so
 //! several processes can share one database; each webhook is applied in its own savepoint so one
 //! bad payload cannot hold up the queue. Rows left unapplied by a crash are applied at start-up.
+//!
+//! Acknowledgement comes first under overload: while webhooks are being committed faster than
+//! `webhooks.defer_apply_above_per_sec`, the applier applies one batch per
+//! `webhooks.deferred_apply_interval_ms` and leaves the CPU to the requests Shopify is waiting
+//! on (it times out after 5 s and eventually drops subscriptions that keep failing); once the
+//! burst is over it catches up at full speed.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +24,7 @@ use super::apply::{apply, order_state, ApplyError};
 use super::orders::{store_orders, OrderState};
 use crate::app::Clock;
 use crate::http::error::is_unavailable;
+use crate::ingest::writer::AcceptCounter;
 use crate::lifecycle::{self, LifecycleConfig};
 use crate::outbox::DeliveryHandle;
 use crate::recs::{Models, Touched};
@@ -44,6 +51,22 @@ pub struct Applier {
     lifecycle: LifecycleConfig,
     clock: Clock,
     outbox: Option<DeliveryHandle>,
+    deferral: Option<Deferral>,
+}
+
+/// When to hold back during a burst of incoming webhooks.
+#[derive(Clone)]
+pub struct Deferral {
+    pub accepted: AcceptCounter,
+    pub above_per_sec: f64,
+    pub interval: Duration,
+}
+
+/// Whether `accepted` webhooks committed over `elapsed` is a burst above `above_per_sec`.
+pub fn is_burst(accepted: u64, elapsed: Duration, above_per_sec: f64) -> bool {
+    above_per_sec > 0.0
+        && !elapsed.is_zero()
+        && accepted as f64 / elapsed.as_secs_f64() > above_per_sec
 }
 
 impl Applier {
@@ -62,7 +85,14 @@ impl Applier {
             lifecycle,
             clock,
             outbox: None,
+            deferral: None,
         }
+    }
+
+    /// Holds back during bursts of incoming webhooks (see the module docs).
+    pub fn deferring_to(mut self, deferral: Deferral) -> Self {
+        self.deferral = Some(deferral);
+        self
     }
 
     /// Wakes this delivery worker when segment changes produce outgoing events.
@@ -79,19 +109,42 @@ impl Applier {
     pub fn spawn(self, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
         tokio::spawn(async move {
             let mut failures = 0u32;
+            // When and at which count the last full batch started (`None`: no backlog).
+            let mut seen: Option<(std::time::Instant, u64)> = None;
             loop {
                 let stopping = *stop.borrow();
+                // A full batch means a backlog; with webhooks still pouring in, wait.
+                if let (Some(d), Some((at, count)), false) = (&self.deferral, seen, stopping) {
+                    if is_burst(d.accepted.total() - count, at.elapsed(), d.above_per_sec) {
+                        metrics::counter!("shoprecs_applier_deferrals_total").increment(1);
+                        tokio::select! {
+                            _ = tokio::time::sleep(d.interval) => {}
+                            _ = stop.changed() => {}
+                        }
+                    }
+                }
+                seen = self
+                    .deferral
+                    .as_ref()
+                    .map(|d| (std::time::Instant::now(), d.accepted.total()));
                 match self.apply_batch().await {
                     Ok(0) if stopping => return,
                     Ok(0) => {
                         failures = 0;
+                        seen = None;
                         tokio::select! {
                             _ = self.handle.notify.notified() => {}
                             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                             _ = stop.changed() => {}
                         }
                     }
-                    Ok(_) => failures = 0,
+                    Ok(applied) => {
+                        failures = 0;
+                        if (applied as i64) < self.batch {
+                            // No backlog: the next batch is not held back.
+                            seen = None;
+                        }
+                    }
                     Err(e) => {
                         failures += 1;
                         if stopping && failures > 3 {
@@ -318,4 +371,19 @@ async fn apply_in_savepoint(
 fn is_transient(e: &sqlx::Error) -> bool {
     is_unavailable(e)
         || matches!(e, sqlx::Error::Database(db) if db.code().is_some_and(|c| c.starts_with("40")))
+}
+
+#[cfg(test)]
+mod deferral_tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_is_a_commit_rate_above_the_threshold() {
+        let second = Duration::from_secs(1);
+        assert!(is_burst(2_500, second, 2_000.0));
+        assert!(!is_burst(1_500, second, 2_000.0));
+        assert!(is_burst(300, Duration::from_millis(100), 2_000.0));
+        assert!(!is_burst(10_000, second, 0.0), "0 switches deferral off");
+        assert!(!is_burst(10, Duration::ZERO, 2_000.0));
+    }
 }

@@ -401,3 +401,48 @@ async fn customers_carts_checkouts_and_uninstall_apply() {
         0
     );
 }
+
+#[tokio::test]
+async fn during_a_burst_the_applier_defers_to_acknowledgements_but_still_applies_everything() {
+    // A threshold of 1 webhook per second makes any quick series a burst.
+    let mut settings = crate::helpers::test_settings();
+    settings.webhooks.defer_apply_above_per_sec = 1.0;
+    settings.webhooks.deferred_apply_interval_ms = 100;
+    // Small batches, so the burst leaves a backlog (a full batch) to hold back on.
+    settings.webhooks.apply_batch = 2;
+    let app = crate::helpers::spawn_app_with(
+        settings,
+        shoprecs::config::Secrets::fixed(crate::helpers::SECRET),
+    )
+    .await;
+    let before = app.metrics().await;
+    let deferrals = |text: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix("shoprecs_applier_deferrals_total "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0)
+    };
+    let sends = (0..100).map(|i| {
+        let order = crate::helpers::order(9000 + i, Some(1), &[1, 2], 1);
+        let app = &app;
+        async move {
+            let body = serde_json::to_vec(&order).expect("json");
+            let response = app
+                .webhook("orders/create", &body, &format!("burst-{i}"))
+                .await;
+            assert_eq!(response.status(), 200, "acknowledged at once");
+        }
+    });
+    futures_util::future::join_all(sends).await;
+    app.wait_applied().await;
+    assert_eq!(
+        app.count(r#"select count(*) from "order" where order_id between 9000 and 9099"#)
+            .await,
+        100,
+        "every order of the burst is applied"
+    );
+    assert!(
+        deferrals(&app.metrics().await) > deferrals(&before),
+        "the applier held back during the burst"
+    );
+}
