@@ -521,8 +521,14 @@ pub async fn pending_codes(
     shop: ShopId,
     limit: i64,
 ) -> sqlx::Result<Vec<PendingCode>> {
-    let rows = sqlx::query!(
-        r#"select abandoned_id, discount_attempts from abandoned_checkout
+    let rows = sqlx::query_as!(
+        Row,
+        r#"select abandoned_id, checkout_token, source, checkout_id, cart_token, customer_id,
+                  product_ids, total_price, currency, state, abandoned_at, recovered_at,
+                  recovered_order_id, expired_at, offer_product_ids, complement_product_id,
+                  complement_reason, complement_evidence, discount_percent, discount_code,
+                  offer_created_at
+             from abandoned_checkout
             where shop_id = $1 and discount_state = 'pending'
             order by abandoned_id limit $2"#,
         shop.0,
@@ -530,27 +536,36 @@ pub async fn pending_codes(
     )
     .fetch_all(pool)
     .await?;
-    let mut found = Vec::with_capacity(rows.len());
-    for r in rows {
-        let row = sqlx::query_as!(
-            Row,
-            r#"select abandoned_id, checkout_token, source, checkout_id, cart_token, customer_id,
-                      product_ids, total_price, currency, state, abandoned_at, recovered_at,
-                      recovered_order_id, expired_at, offer_product_ids, complement_product_id,
-                      complement_reason, complement_evidence, discount_percent, discount_code,
-                      offer_created_at
-                 from abandoned_checkout where shop_id = $1 and abandoned_id = $2"#,
-            shop.0,
-            r.abandoned_id
-        )
-        .fetch_one(pool)
-        .await?;
-        found.push(PendingCode {
-            checkout: row.into(),
-            attempts: r.discount_attempts,
-        });
-    }
-    Ok(found)
+    let ids: Vec<i64> = rows.iter().map(|r| r.abandoned_id).collect();
+    let attempts: std::collections::HashMap<i64, i32> = sqlx::query!(
+        "select abandoned_id, discount_attempts from abandoned_checkout
+          where shop_id = $1 and abandoned_id = any($2)",
+        shop.0,
+        &ids
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| (r.abandoned_id, r.discount_attempts))
+    .collect();
+    Ok(rows
+        .into_iter()
+        .map(|r| PendingCode {
+            attempts: attempts.get(&r.abandoned_id).copied().unwrap_or(0),
+            checkout: r.into(),
+        })
+        .collect())
+}
+
+/// Whether any offer of the shop waits for its discount code.
+pub async fn has_pending_codes(pool: &PgPool, shop: ShopId) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"select exists(select 1 from abandoned_checkout
+                          where shop_id = $1 and discount_state = 'pending') as "found!""#,
+        shop.0
+    )
+    .fetch_one(pool)
+    .await
 }
 
 /// The offer's code exists in Shopify (only a still pending offer changes; `false` otherwise).

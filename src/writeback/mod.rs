@@ -83,7 +83,7 @@ async fn run_shop(
             .await?
             .is_empty()
     };
-    let code_work = !abandoned::pending_codes(pool, shop, 1).await?.is_empty();
+    let code_work = abandoned::has_pending_codes(pool, shop).await?;
     if !tag_work && !code_work {
         return Ok(());
     }

@@ -47,21 +47,20 @@ pub async fn sync_shop(
                 TagChange::between(d.customer_id, &had, &wants)
             })
             .collect();
-        let sent: Vec<&TagChange> = changes.iter().filter(|c| !c.is_empty()).collect();
+        // Positions (in `due`) of the customers whose tags change, in the order sent.
+        let sent: Vec<usize> = (0..changes.len())
+            .filter(|&i| !changes[i].is_empty())
+            .collect();
         let mut errors = vec![None; due.len()];
         if !sent.is_empty() {
-            let owned: Vec<TagChange> = sent.iter().map(|c| (*c).clone()).collect();
-            let (query, variables) = tags::mutation(&owned);
+            let batch: Vec<TagChange> = sent.iter().map(|&i| changes[i].clone()).collect();
+            let (query, variables) = tags::mutation(&batch);
             let data: Value = shop.graphql(&query, variables).await?;
             report.requests += 1;
-            for (i, change) in owned.iter().enumerate() {
-                let found = tags::errors_for(&data, i);
+            for (n, &at) in sent.iter().enumerate() {
+                let found = tags::errors_for(&data, n);
                 if !found.is_empty() {
                     report.errors += 1;
-                    let at = changes
-                        .iter()
-                        .position(|c| c.customer_id == change.customer_id)
-                        .unwrap_or(0);
                     errors[at] = Some(found.join("; "));
                 }
             }
