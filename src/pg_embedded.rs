@@ -40,6 +40,10 @@ impl ClusterOptions {
             ("fsync", "off"),
             ("synchronous_commit", "off"),
             ("full_page_writes", "off"),
+            // Every test database is a template clone written through the WAL; recycle it
+            // early instead of letting it grow to the default 1 GB.
+            ("max_wal_size", "64MB"),
+            ("min_wal_size", "32MB"),
         ];
         Self {
             settings: settings

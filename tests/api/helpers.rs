@@ -2,7 +2,7 @@
 //! migrated template, and a `TestApp` with one helper per endpoint.
 
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -25,6 +25,9 @@ struct Cluster {
 
 static CLUSTER: OnceLock<Cluster> = OnceLock::new();
 static TEMPLATE_READY: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+/// Databases of finished tests, dropped by a later `fresh_database`: a run clones one database
+/// per test, and keeping them all filled gigabytes of a CI machine's disk.
+static FINISHED: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 fn cluster() -> &'static Cluster {
     CLUSTER.get_or_init(|| {
@@ -91,6 +94,7 @@ pub async fn fresh_database() -> String {
     ensure_template().await;
     let name = format!("t_{}", uuid::Uuid::new_v4().simple());
     let mut conn = admin_connection().await;
+    drop_finished_databases(&mut conn).await;
     for attempt in 0.. {
         let created = sqlx::query(&format!("create database {name} template {TEMPLATE}"))
             .execute(&mut conn)
@@ -106,6 +110,25 @@ pub async fn fresh_database() -> String {
         }
     }
     name
+}
+
+/// Drops the databases of finished tests. Without `force`: a database something still uses
+/// (its test's runtime is still closing connections) stays queued for the next call.
+async fn drop_finished_databases(conn: &mut PgConnection) {
+    let finished = std::mem::take(&mut *FINISHED.lock().unwrap_or_else(|e| e.into_inner()));
+    let mut busy = Vec::new();
+    for database in finished {
+        let dropped = sqlx::query(&format!("drop database if exists {database}"))
+            .execute(&mut *conn)
+            .await;
+        if dropped.is_err() {
+            busy.push(database);
+        }
+    }
+    FINISHED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .extend(busy);
 }
 
 pub async fn pool_for(database: &str) -> PgPool {
@@ -255,6 +278,19 @@ async fn spawn_app_routed(
         client: reqwest::Client::new(),
         shutdown: Some(tx),
         served: Some(served),
+    }
+}
+
+impl Drop for TestApp {
+    /// A test that ends without `stop` (which hands the database on for a restart) is done with
+    /// its database.
+    fn drop(&mut self) {
+        if self.served.is_some() {
+            FINISHED
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(self.database.clone());
+        }
     }
 }
 
