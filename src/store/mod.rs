@@ -22,6 +22,7 @@ pub mod segments;
 pub mod shop_cache;
 pub mod shop_settings;
 pub mod shops;
+pub mod single_flight;
 pub mod tag_sync;
 pub mod widget_events;
 

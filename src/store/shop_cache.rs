@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 
+use super::single_flight::SingleFlight;
 use super::{shops, ShopId};
 use crate::shopify::ShopDomain;
 
@@ -15,6 +16,7 @@ pub struct ShopCache {
     ids: RwLock<HashMap<ShopDomain, ShopId>>,
     /// Whether a shop has the app installed, as last read, and when.
     installed: RwLock<HashMap<ShopDomain, (Option<ShopId>, Instant)>>,
+    refreshing: SingleFlight<ShopDomain>,
 }
 
 /// How long an install state is trusted: an uninstall takes effect on the storefront within
@@ -53,11 +55,15 @@ impl ShopCache {
             .read()
             .ok()
             .and_then(|m| m.get(domain).copied());
-        if let Some((id, at)) = cached {
-            if at.elapsed() < INSTALLED_TTL {
-                return Ok(id);
-            }
-        }
+        let _claim = match cached {
+            Some((id, at)) if at.elapsed() < INSTALLED_TTL => return Ok(id),
+            // Stale: one request reads it again, the others go on with what was read before.
+            Some((id, _)) => match self.refreshing.claim(domain) {
+                Some(claim) => Some(claim),
+                None => return Ok(id),
+            },
+            None => None,
+        };
         let id = shops::find_installed(pool, domain).await?;
         if let Ok(mut m) = self.installed.write() {
             if m.len() > 100_000 {

@@ -54,6 +54,7 @@ pub struct SettingsCache {
     entries: std::sync::RwLock<
         std::collections::HashMap<ShopId, (std::time::Instant, std::sync::Arc<ShopSettings>)>,
     >,
+    refreshing: super::single_flight::SingleFlight<ShopId>,
 }
 
 const FRESH: std::time::Duration = std::time::Duration::from_secs(5);
@@ -64,13 +65,20 @@ impl SettingsCache {
         pool: &PgPool,
         shop: ShopId,
     ) -> sqlx::Result<std::sync::Arc<ShopSettings>> {
-        if let Ok(entries) = self.entries.read() {
-            if let Some((at, s)) = entries.get(&shop) {
-                if at.elapsed() < FRESH {
-                    return Ok(s.clone());
-                }
-            }
-        }
+        let cached = self
+            .entries
+            .read()
+            .ok()
+            .and_then(|entries| entries.get(&shop).cloned());
+        let _claim = match cached {
+            Some((at, s)) if at.elapsed() < FRESH => return Ok(s),
+            // Stale: one request reads them again, the others go on with what was read before.
+            Some((_, s)) => match self.refreshing.claim(&shop) {
+                Some(claim) => Some(claim),
+                None => return Ok(s),
+            },
+            None => None,
+        };
         let s = std::sync::Arc::new(get(pool, shop).await?);
         if let Ok(mut entries) = self.entries.write() {
             entries.insert(shop, (std::time::Instant::now(), s.clone()));
