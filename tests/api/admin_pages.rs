@@ -2,12 +2,13 @@
 //! numbers and nothing of another shop; rules and settings change the storefront at once;
 //! forms without the session's CSRF token change nothing.
 
-use reqwest::header::{LOCATION, SET_COOKIE};
+use reqwest::header::LOCATION;
 use reqwest::redirect::Policy;
-use reqwest::{Method, Response};
+use reqwest::Method;
 use shoprecs::shopify::ShopDomain;
-use shoprecs::store::{admin, shops, ShopId};
+use shoprecs::store::{shops, ShopId};
 
+use crate::admin_session::login;
 use crate::helpers::{order, product, spawn_app, TestApp, SHOP};
 
 const OTHER: &str = "zebra-shop.myshopify.com";
@@ -24,92 +25,6 @@ const PAGES: [(&str, &str); 10] = [
     ("/admin/settings", "Settings"),
     ("/admin/health", "Data health"),
 ];
-
-struct Admin<'a> {
-    app: &'a TestApp,
-    cookie: String,
-    csrf: String,
-    client: reqwest::Client,
-}
-
-impl Admin<'_> {
-    async fn get(&self, path: &str) -> Response {
-        self.client
-            .get(self.app.url(path))
-            .header("Cookie", &self.cookie)
-            .send()
-            .await
-            .expect("get")
-    }
-
-    async fn page(&self, path: &str) -> String {
-        let response = self.get(path).await;
-        assert_eq!(response.status(), 200, "{path}");
-        let kind = response.headers()["content-type"]
-            .to_str()
-            .expect("type")
-            .to_owned();
-        assert!(kind.starts_with("text/html"), "{path}: {kind}");
-        response.text().await.expect("html")
-    }
-
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Response {
-        self.client
-            .post(self.app.url(path))
-            .header("Cookie", &self.cookie)
-            .header("Origin", self.app.url(""))
-            .form(form)
-            .send()
-            .await
-            .expect("post")
-    }
-}
-
-async fn login<'a>(app: &'a TestApp, domain: &str) -> Admin<'a> {
-    let shop = shops::find(&app.pool, &ShopDomain::parse(domain).expect("domain"))
-        .await
-        .expect("find")
-        .expect("shop exists");
-    let token = admin::create_token(&app.pool, shop, "test")
-        .await
-        .expect("token");
-    let client = reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .expect("client");
-    let response = client
-        .post(app.url("/admin/login"))
-        .header("Origin", app.url(""))
-        .form(&[
-            ("shop", domain),
-            ("token", token.as_str()),
-            ("next", "/admin"),
-        ])
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(response.status(), 303, "logged in");
-    let cookie = response.headers()[SET_COOKIE]
-        .to_str()
-        .expect("cookie")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .to_owned();
-    let csrf: String = sqlx::query_scalar(
-        "select csrf_token from admin_session where shop_id = $1 order by created_at desc limit 1",
-    )
-    .bind(shop.0)
-    .fetch_one(&app.pool)
-    .await
-    .expect("session");
-    Admin {
-        app,
-        cookie,
-        csrf,
-        client,
-    }
-}
 
 /// Shop A (the test shop): four products, customer 7 and others; shop B: a zebra.
 async fn two_shops(app: &TestApp) -> ShopId {

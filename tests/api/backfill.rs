@@ -6,14 +6,12 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use reqwest::header::SET_COOKIE;
-use reqwest::redirect::Policy;
 use serde_json::{json, Value};
 use shoprecs::admin_api::AccessToken;
 use shoprecs::backfill::{self, jobs, Job};
 use shoprecs::config::{Secrets, Settings};
 use shoprecs::shopify_fake::FakeShopify;
-use shoprecs::store::{admin, ShopId};
+use shoprecs::store::ShopId;
 
 use crate::helpers::{ids, spawn_app_on, spawn_app_with, test_settings, TestApp, SECRET, SHOP};
 
@@ -311,44 +309,6 @@ async fn a_restart_mid_download_resumes_after_the_staged_lines() {
     assert_eq!(ids(&bought_with_mug(&second, &key).await), vec![CUP, TEA]);
 }
 
-/// Logs in to the dashboard; returns the session cookie and CSRF token.
-async fn login(app: &TestApp, shop: ShopId) -> (reqwest::Client, String, String) {
-    let token = admin::create_token(&app.pool, shop, "test")
-        .await
-        .expect("token");
-    let client = reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .expect("client");
-    let response = client
-        .post(app.url("/admin/login"))
-        .header("Origin", app.url(""))
-        .form(&[
-            ("shop", SHOP),
-            ("token", token.as_str()),
-            ("next", "/admin"),
-        ])
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(response.status(), 303);
-    let cookie = response.headers()[SET_COOKIE]
-        .to_str()
-        .expect("cookie")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .to_owned();
-    let csrf: String = sqlx::query_scalar(
-        "select csrf_token from admin_session where shop_id = $1 order by created_at desc limit 1",
-    )
-    .bind(shop.0)
-    .fetch_one(&app.pool)
-    .await
-    .expect("session");
-    (client, cookie, csrf)
-}
-
 #[tokio::test]
 async fn a_failed_operation_shows_its_error_and_can_be_retried() {
     let (fake, app, shop) = setup(|_| {}).await;
@@ -389,40 +349,22 @@ async fn a_failed_operation_shows_its_error_and_can_be_retried() {
         "{text}"
     );
 
-    let (client, cookie, csrf) = login(&app, shop).await;
-    let page = client
-        .get(app.url("/admin/health"))
-        .header("Cookie", &cookie)
-        .send()
-        .await
-        .expect("health page")
-        .text()
-        .await
-        .expect("html");
+    let admin = crate::admin_session::login(&app, SHOP).await;
+    let page = admin.page("/admin/health").await;
     assert!(
         page.contains("INTERNAL_SERVER_ERROR"),
         "the page shows the error"
     );
     assert!(page.contains("action=\"/admin/health/backfill\""));
-    assert!(page.contains(&format!("name=\"csrf\" value=\"{csrf}\"")));
+    assert!(page.contains(&format!("name=\"csrf\" value=\"{}\"", admin.csrf)));
 
-    let refused = client
-        .post(app.url("/admin/health/backfill"))
-        .header("Cookie", &cookie)
-        .header("Origin", app.url(""))
-        .form(&[("csrf", "wrong")])
-        .send()
-        .await
-        .expect("post");
+    let refused = admin
+        .post("/admin/health/backfill", &[("csrf", "wrong")])
+        .await;
     assert_eq!(refused.status(), 403);
-    let retried = client
-        .post(app.url("/admin/health/backfill"))
-        .header("Cookie", &cookie)
-        .header("Origin", app.url(""))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .expect("post");
+    let retried = admin
+        .post("/admin/health/backfill", &[("csrf", admin.csrf.as_str())])
+        .await;
     assert_eq!(retried.status(), 303);
 
     let job = done(&app, shop).await;

@@ -7,6 +7,7 @@ mod abandoned;
 mod admin_auth;
 mod admin_client;
 mod admin_pages;
+mod admin_session;
 mod backfill;
 mod browser;
 mod demo;
