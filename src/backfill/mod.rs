@@ -19,6 +19,7 @@ mod download;
 mod error;
 pub mod jobs;
 pub mod jsonl;
+mod lease;
 mod progress;
 pub mod queries;
 mod runner;

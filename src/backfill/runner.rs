@@ -11,6 +11,7 @@ use tokio::sync::{broadcast, watch};
 use super::download::{self, DownloadError};
 use super::error::StepError;
 use super::jobs::{self, Job, Phase};
+use super::lease::Lease;
 use super::queries::{self, Operation, RunData, StatusData};
 use super::{apply, staging};
 use crate::config::BackfillSettings;
@@ -31,11 +32,21 @@ pub struct Runner {
 }
 
 impl Runner {
-    /// Runs the job until it is done, failed, or `stop` turns true.
+    /// Runs the job until it is done, failed, or `stop` turns true, unless another server
+    /// holds its lease (then that server runs it).
     pub async fn drive(&self, shop: ShopId, job_id: i64, mut stop: watch::Receiver<bool>) {
-        if let Err(e) = self.drive_inner(shop, job_id, &mut stop).await {
+        let paused = |e: sqlx::Error| {
             tracing::warn!(error = %e, shop.id = shop.0, job.id = job_id, "backfill paused: the database is unavailable; it resumes when picked up again");
+        };
+        let lease = match Lease::take(&self.pool, job_id).await {
+            Ok(Some(lease)) => lease,
+            Ok(None) => return,
+            Err(e) => return paused(e),
+        };
+        if let Err(e) = self.drive_inner(shop, job_id, &mut stop).await {
+            paused(e);
         }
+        lease.release().await;
     }
 
     async fn drive_inner(

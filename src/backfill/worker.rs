@@ -1,8 +1,8 @@
 //! The server's backfill task: picks up unfinished jobs at start (so a restart resumes them)
 //! and whenever asked (`NOTIFY shoprecs_backfill, '<shop id>'`, sent by `backfill::start`, a
 //! retry, or an arriving `bulk_operations/finish` webhook), running one job per shop at a time.
-//! Several servers on one database may each pick up a job: staging and the inbox are keyed so
-//! the work is only repeated, never doubled.
+//! Several servers on one database each see every job; the one holding its lease
+//! (`backfill::lease`) runs it, and the others try again at their next scan.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -309,6 +309,34 @@ async fn a_restart_mid_download_resumes_after_the_staged_lines() {
     assert_eq!(ids(&bought_with_mug(&second, &key).await), vec![CUP, TEA]);
 }
 
+/// A deployment with two replicas: both servers see the job, one runs it (Shopify allows one
+/// bulk query per shop at a time, so a second runner would fail the job).
+#[tokio::test]
+async fn two_servers_on_one_database_run_a_backfill_once() {
+    let (fake, app, shop) = setup(|_| {}).await;
+    arrange_shop(&fake);
+    let second = spawn_app_on(
+        app.database.clone(),
+        settings(&fake),
+        Secrets::fixed(SECRET),
+    )
+    .await;
+
+    start(&app, shop).await;
+    // Not `done`: each server's models reflect only what its own applier applied.
+    let job = job_until(&app, shop, "done", |j| {
+        j.status == "done" || j.status == "failed"
+    })
+    .await;
+    assert_eq!(job.status, "done", "{:?}", job.last_error);
+    assert_eq!(
+        fake.world().calls("bulkOperationRunQuery").len(),
+        2,
+        "one products query and one orders query"
+    );
+    drop(second);
+}
+
 #[tokio::test]
 async fn a_failed_operation_shows_its_error_and_can_be_retried() {
     let (fake, app, shop) = setup(|_| {}).await;
