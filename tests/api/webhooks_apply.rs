@@ -422,23 +422,29 @@ async fn during_a_burst_the_applier_defers_to_acknowledgements_but_still_applies
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(0.0)
     };
-    let sends = (0..100).map(|i| {
-        let order = crate::helpers::order(9000 + i, Some(1), &[1, 2], 1);
+    // Five senders, forty webhooks each, one after another: webhooks keep arriving while the
+    // applier works through the backlog (a burst sent all at once is committed in one go,
+    // before the applier starts, and leaves nothing to defer to).
+    let streams = (0..5).map(|stream| {
         let app = &app;
         async move {
-            let body = serde_json::to_vec(&order).expect("json");
-            let response = app
-                .webhook("orders/create", &body, &format!("burst-{i}"))
-                .await;
-            assert_eq!(response.status(), 200, "acknowledged at once");
+            for i in 0..40 {
+                let id = 9000 + stream * 40 + i;
+                let order = crate::helpers::order(id, Some(1), &[1, 2], 1);
+                let body = serde_json::to_vec(&order).expect("json");
+                let response = app
+                    .webhook("orders/create", &body, &format!("burst-{id}"))
+                    .await;
+                assert_eq!(response.status(), 200, "acknowledged at once");
+            }
         }
     });
-    futures_util::future::join_all(sends).await;
+    futures_util::future::join_all(streams).await;
     app.wait_applied().await;
     assert_eq!(
-        app.count(r#"select count(*) from "order" where order_id between 9000 and 9099"#)
+        app.count(r#"select count(*) from "order" where order_id between 9000 and 9199"#)
             .await,
-        100,
+        200,
         "every order of the burst is applied"
     );
     assert!(
