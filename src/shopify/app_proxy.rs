@@ -2,7 +2,7 @@
 //! repeated keys' values joined with commas, `key=value` pairs sorted and concatenated with no
 //! separator, HMAC-SHA256 with the app secret, lowercase hex, compared in constant time.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
@@ -33,47 +33,72 @@ pub enum ProxyError {
     Stale(i64, i64),
 }
 
-/// A verified query: decoded parameters, repeated values joined with commas.
+/// A verified query: decoded parameters, repeated values joined with commas, in key order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedQuery {
-    params: BTreeMap<String, String>,
+    params: Vec<(String, String)>,
 }
 
 impl VerifiedQuery {
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.params.get(key).map(String::as_str)
+        self.params
+            .binary_search_by(|(k, _)| k.as_str().cmp(key))
+            .ok()
+            .map(|i| self.params[i].1.as_str())
     }
 }
 
-fn grouped(raw_query: &str) -> Result<BTreeMap<String, Vec<String>>, ProxyError> {
-    let mut params: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (key, value) in form_urlencoded::parse(raw_query.as_bytes()) {
-        params
-            .entry(key.into_owned())
-            .or_default()
-            .push(value.into_owned());
-    }
-    for key in SINGLE_VALUE {
-        if params.get(*key).is_some_and(|v| v.len() > 1) {
-            return Err(ProxyError::Repeated((*key).to_owned()));
+/// Decoded `(key, value)` pairs in key order; a repeated key's values stay in query order.
+/// Borrowed from the query wherever nothing needed decoding.
+fn decoded(raw_query: &str) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
+    let mut params: Vec<_> = form_urlencoded::parse(raw_query.as_bytes()).collect();
+    params.sort_by(|a, b| a.0.cmp(&b.0));
+    params
+}
+
+/// Each key once, its values joined with commas.
+fn grouped<'q>(
+    params: &'q [(Cow<'q, str>, Cow<'q, str>)],
+) -> Result<Vec<(&'q str, Cow<'q, str>)>, ProxyError> {
+    let mut keys: Vec<(&str, Cow<str>)> = Vec::with_capacity(params.len());
+    for (key, value) in params {
+        match keys.last_mut() {
+            Some((last, joined)) if *last == key.as_ref() => {
+                if SINGLE_VALUE.contains(last) {
+                    return Err(ProxyError::Repeated(key.to_string()));
+                }
+                let joined = joined.to_mut();
+                joined.push(',');
+                joined.push_str(value);
+            }
+            _ => keys.push((key.as_ref(), Cow::Borrowed(value.as_ref()))),
         }
     }
-    Ok(params)
+    Ok(keys)
+}
+
+/// The `key=value` pairs Shopify signs (all but `signature`), in the order of their text.
+fn signed_pairs<'k>(keys: &'k [(&'k str, Cow<'k, str>)]) -> Vec<(&'k str, &'k str)> {
+    let mut pairs: Vec<(&str, &str)> = keys
+        .iter()
+        .filter(|(k, _)| *k != "signature")
+        .map(|(k, v)| (*k, v.as_ref()))
+        .collect();
+    // As strings `key=value`, which is not always key order (`a-b=…` sorts before `a=…`).
+    let text =
+        |(k, v): &(&'k str, &'k str)| k.bytes().chain(std::iter::once(b'=')).chain(v.bytes());
+    pairs.sort_by(|a, b| text(a).cmp(text(b)));
+    pairs
 }
 
 /// The string Shopify signs: sorted `key=value` pairs (without `signature`), no separator.
 pub fn signed_string(raw_query: &str) -> Result<String, ProxyError> {
-    Ok(message(&grouped(raw_query)?))
-}
-
-fn message(params: &BTreeMap<String, Vec<String>>) -> String {
-    let mut pairs: Vec<String> = params
+    let params = decoded(raw_query);
+    let keys = grouped(&params)?;
+    Ok(signed_pairs(&keys)
         .iter()
-        .filter(|(k, _)| k.as_str() != "signature")
-        .map(|(k, v)| format!("{k}={}", v.join(",")))
-        .collect();
-    pairs.sort();
-    pairs.concat()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect())
 }
 
 /// Signs a query string the way Shopify's proxy does (tests and the demo's proxy emulator).
@@ -92,17 +117,24 @@ pub fn verify<'a>(
     now: i64,
     max_age_secs: i64,
 ) -> Result<VerifiedQuery, ProxyError> {
-    let params = grouped(raw_query)?;
-    let signature = params
-        .get("signature")
-        .and_then(|v| v.first())
-        .ok_or(ProxyError::MissingSignature)?;
+    let params = decoded(raw_query);
+    let keys = grouped(&params)?;
+    let value = |key: &str| {
+        keys.binary_search_by(|(k, _)| (*k).cmp(key))
+            .ok()
+            .map(|i| keys[i].1.as_ref())
+    };
+    let signature = value("signature").ok_or(ProxyError::MissingSignature)?;
     let expected = hex::decode(signature).map_err(|_| ProxyError::BadSignature)?;
-    let message = message(&params);
+    let pairs = signed_pairs(&keys);
     let valid = secrets.into_iter().any(|secret| {
         HmacSha256::new_from_slice(secret.expose_secret().as_bytes())
             .map(|mut mac| {
-                mac.update(message.as_bytes());
+                for (k, v) in &pairs {
+                    mac.update(k.as_bytes());
+                    mac.update(b"=");
+                    mac.update(v.as_bytes());
+                }
                 mac.verify_slice(&expected).is_ok()
             })
             .unwrap_or(false)
@@ -110,9 +142,7 @@ pub fn verify<'a>(
     if !valid {
         return Err(ProxyError::BadSignature);
     }
-    let timestamp: i64 = params
-        .get("timestamp")
-        .and_then(|v| v.first())
+    let timestamp: i64 = value("timestamp")
         .and_then(|t| t.parse().ok())
         .ok_or(ProxyError::BadTimestamp)?;
     let skew = now - timestamp;
@@ -120,7 +150,10 @@ pub fn verify<'a>(
         return Err(ProxyError::Stale(skew, max_age_secs));
     }
     Ok(VerifiedQuery {
-        params: params.into_iter().map(|(k, v)| (k, v.join(","))).collect(),
+        params: keys
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.into_owned()))
+            .collect(),
     })
 }
 
@@ -199,5 +232,36 @@ mod tests {
             verify([&secret], A, 1466106083, 90),
             Err(ProxyError::MissingSignature)
         );
+    }
+
+    /// The signed string as SHOPIFY.md §3 spells it out: decode, group repeated keys' values
+    /// with commas, make `key=value` strings, sort them, concatenate.
+    fn reference(raw_query: &str) -> String {
+        let mut grouped = std::collections::BTreeMap::<String, Vec<String>>::new();
+        for (k, v) in form_urlencoded::parse(raw_query.as_bytes()) {
+            grouped
+                .entry(k.into_owned())
+                .or_default()
+                .push(v.into_owned());
+        }
+        let mut pairs: Vec<String> = grouped
+            .iter()
+            .filter(|(k, _)| k.as_str() != "signature")
+            .map(|(k, v)| format!("{k}={}", v.join(",")))
+            .collect();
+        pairs.sort();
+        pairs.concat()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn signed_string_matches_the_reference(
+            params in proptest::collection::vec(("[a-c_=-]{1,3}", "[ a-c,=%-]{0,3}"), 0..8)
+        ) {
+            let raw = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&params)
+                .finish();
+            proptest::prop_assert_eq!(signed_string(&raw).expect("no reserved key repeats"), reference(&raw));
+        }
     }
 }
