@@ -31,6 +31,7 @@ pub const TOPICS: &[&str] = &[
     "checkouts/create",
     "checkouts/update",
     "app/uninstalled",
+    "bulk_operations/finish",
 ];
 
 /// The GraphQL enum value of a topic: `orders/create` → `ORDERS_CREATE`.
