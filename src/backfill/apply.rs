@@ -1,5 +1,5 @@
 //! The applying phase: staged objects assembled with their children, converted to webhook
-//! bodies and stored in the inbox like webhooks (keyed by a hash of the body, so a retried
+//! bodies and stored in the inbox like webhooks, a page per statement (keyed by a hash of the body, so a retried
 //! phase stores nothing twice), then applied by the applier. The applier keeps the state with
 //! the newest `updated_at`, so webhooks that arrived meanwhile are never overwritten by older
 //! backfilled state, and the backfill overwrites older webhook state.
@@ -14,7 +14,8 @@ use super::error::StepError;
 use super::jobs::{self, Job};
 use super::runner::Runner;
 use super::staging;
-use crate::store::inbox::{self, NewWebhook};
+use crate::store::dashboard;
+use crate::store::inbox::{self, PendingRow};
 use crate::store::ShopId;
 
 pub(super) async fn run(
@@ -46,24 +47,31 @@ pub(super) async fn run(
                 break;
             };
             after = last.line_no;
-            for object in &page {
-                let body = match kind {
-                    "orders" => order_webhook(&object.body, &object.children),
-                    _ => product_webhook(&object.body, &object.children),
-                };
-                let bytes = serde_json::to_vec(&body)
-                    .map_err(|e| StepError::Fatal(format!("cannot encode a {kind} body: {e}")))?;
-                let key = format!("backfill:{topic}:{}", hex::encode(Sha256::digest(&bytes)));
-                let hook = NewWebhook {
-                    dedupe_key: &key,
-                    topic,
-                    webhook_id: None,
-                    api_version: Some("backfill"),
-                    triggered_at: None,
-                    body: &bytes,
-                };
-                inbox::insert(pool, job.shop, &hook).await?;
-            }
+            let rows = page
+                .iter()
+                .map(|object| {
+                    let body = match kind {
+                        "orders" => order_webhook(&object.body, &object.children),
+                        _ => product_webhook(&object.body, &object.children),
+                    };
+                    let bytes = serde_json::to_vec(&body).map_err(|e| {
+                        StepError::Fatal(format!("cannot encode a {kind} body: {e}"))
+                    })?;
+                    Ok(PendingRow {
+                        shop: job.shop,
+                        dedupe_key: format!(
+                            "backfill:{topic}:{}",
+                            hex::encode(Sha256::digest(&bytes))
+                        ),
+                        topic: topic.to_owned(),
+                        webhook_id: None,
+                        api_version: Some("backfill".to_owned()),
+                        triggered_at: None,
+                        body: bytes,
+                    })
+                })
+                .collect::<Result<Vec<_>, StepError>>()?;
+            inbox::insert_many(pool, &rows.iter().collect::<Vec<_>>()).await?;
             runner.applier.wake();
             applied_all(runner, job.shop, stop).await?;
             applied += page.len() as i64;
@@ -81,12 +89,7 @@ async fn applied_all(
     stop: &mut watch::Receiver<bool>,
 ) -> Result<(), StepError> {
     loop {
-        let pending = sqlx::query_scalar!(
-            r#"select count(*) as "n!" from webhook_inbox where shop_id = $1 and status = 'pending'"#,
-            shop.0
-        )
-        .fetch_one(&runner.pool)
-        .await?;
+        let pending = dashboard::backlog(&runner.pool, shop).await?;
         if pending == 0 {
             return Ok(());
         }

@@ -43,11 +43,9 @@ pub struct Job {
     /// queued, running, applying, done or failed.
     pub status: String,
     pub phase: Phase,
-    pub attempts: i32,
     pub orders_since: NaiveDate,
     pub operation_id: Option<String>,
     pub operation_status: Option<String>,
-    pub operation_error: Option<String>,
     pub object_count: Option<i64>,
     pub objects_staged: i64,
     pub bytes_staged: i64,
@@ -57,7 +55,6 @@ pub struct Job {
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub phase_started_at: Option<DateTime<Utc>>,
-    pub updated_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
 }
 
@@ -74,11 +71,9 @@ macro_rules! job_from {
             job_id: $r.job_id,
             status: $r.status,
             phase: Phase::parse(&$r.phase),
-            attempts: $r.attempts,
             orders_since: $r.orders_since,
             operation_id: $r.operation_id,
             operation_status: $r.operation_status,
-            operation_error: $r.operation_error,
             object_count: $r.object_count,
             objects_staged: $r.objects_staged,
             bytes_staged: $r.bytes_staged,
@@ -88,7 +83,6 @@ macro_rules! job_from {
             created_at: $r.created_at,
             started_at: $r.started_at,
             phase_started_at: $r.phase_started_at,
-            updated_at: $r.updated_at,
             finished_at: $r.finished_at,
         }
     };

@@ -18,15 +18,14 @@ pub(crate) mod convert;
 mod download;
 mod error;
 pub mod jobs;
-pub mod jsonl;
+mod jsonl;
 mod lease;
 mod progress;
-pub mod queries;
+mod queries;
 mod runner;
 mod staging;
 pub mod worker;
 
-pub use convert::{order_webhook, product_webhook};
 pub use jobs::Job;
 pub use progress::Progress;
 

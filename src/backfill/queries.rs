@@ -9,7 +9,7 @@ use serde::Deserialize;
 pub const RUN: &str = "mutation backfillRun($query: String!) {
   bulkOperationRunQuery(query: $query) {
     bulkOperation { id status }
-    userErrors { field message }
+    userErrors { message }
   }
 }";
 
@@ -92,8 +92,6 @@ pub struct OperationRef {
 
 #[derive(Debug, Deserialize)]
 pub struct UserError {
-    #[serde(default)]
-    pub field: Option<Vec<String>>,
     pub message: String,
 }
 

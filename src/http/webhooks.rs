@@ -9,8 +9,8 @@ use sha2::{Digest, Sha256};
 
 use super::error::{AppError, AppResult};
 use crate::app::AppState;
-use crate::ingest::writer::PendingRow;
 use crate::shopify::{webhook_hmac, ShopDomain};
+use crate::store::inbox::PendingRow;
 
 /// The two header families Shopify signs webhooks with: `X-Shopify-*` and the newer
 /// prefix-less lower-case `shopify-*`. The family is chosen by which HMAC header is present.

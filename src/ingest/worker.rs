@@ -63,7 +63,7 @@ pub struct Deferral {
 }
 
 /// Whether `accepted` webhooks committed over `elapsed` is a burst above `above_per_sec`.
-pub fn is_burst(accepted: u64, elapsed: Duration, above_per_sec: f64) -> bool {
+fn is_burst(accepted: u64, elapsed: Duration, above_per_sec: f64) -> bool {
     above_per_sec > 0.0
         && !elapsed.is_zero()
         && accepted as f64 / elapsed.as_secs_f64() > above_per_sec

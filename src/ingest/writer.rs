@@ -6,25 +6,13 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::store::ShopId;
+use crate::store::inbox::{insert_many, PendingRow};
 
 const WRITERS: usize = 4;
 const MAX_BATCH: usize = 256;
-
-/// An inbox row waiting to be written.
-pub struct PendingRow {
-    pub shop: ShopId,
-    pub dedupe_key: String,
-    pub topic: String,
-    pub webhook_id: Option<String>,
-    pub api_version: Option<String>,
-    pub triggered_at: Option<DateTime<Utc>>,
-    pub body: Vec<u8>,
-}
 
 type Reply = oneshot::Sender<sqlx::Result<bool>>;
 
@@ -113,39 +101,4 @@ async fn write_loop(
             }
         }
     }
-}
-
-/// Inserts the rows in one statement; for each row, whether it was new. A key repeated within
-/// the batch is new only the first time.
-async fn insert_many(pool: &PgPool, rows: &[&PendingRow]) -> sqlx::Result<Vec<bool>> {
-    let shops: Vec<i64> = rows.iter().map(|r| r.shop.0).collect();
-    let keys: Vec<String> = rows.iter().map(|r| r.dedupe_key.clone()).collect();
-    let topics: Vec<String> = rows.iter().map(|r| r.topic.clone()).collect();
-    let webhook_ids: Vec<Option<String>> = rows.iter().map(|r| r.webhook_id.clone()).collect();
-    let versions: Vec<Option<String>> = rows.iter().map(|r| r.api_version.clone()).collect();
-    let triggered: Vec<Option<DateTime<Utc>>> = rows.iter().map(|r| r.triggered_at).collect();
-    let bodies: Vec<Vec<u8>> = rows.iter().map(|r| r.body.clone()).collect();
-    let inserted = sqlx::query!(
-        r#"insert into webhook_inbox (shop_id, dedupe_key, topic, webhook_id, api_version, triggered_at, body)
-           select * from unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::bytea[])
-           on conflict (shop_id, dedupe_key) do nothing
-           returning shop_id, dedupe_key"#,
-        &shops,
-        &keys,
-        &topics,
-        &webhook_ids as &[Option<String>],
-        &versions as &[Option<String>],
-        &triggered as &[Option<DateTime<Utc>>],
-        &bodies
-    )
-    .fetch_all(pool)
-    .await?;
-    let mut fresh: std::collections::HashSet<(i64, String)> = inserted
-        .into_iter()
-        .map(|r| (r.shop_id, r.dedupe_key))
-        .collect();
-    Ok(rows
-        .iter()
-        .map(|r| fresh.remove(&(r.shop.0, r.dedupe_key.clone())))
-        .collect())
 }

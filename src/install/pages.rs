@@ -28,6 +28,11 @@ pub fn refused(status: StatusCode, title: &str, message: &str, retry: Option<&st
         back: &back,
         back_label,
     };
+    page_response(status, &page)
+}
+
+/// A rendered install page, never cached; a page that fails to render is a logged 500.
+fn page_response(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
         Ok(body) => {
             let mut response = (status, Html(body)).into_response();
@@ -57,17 +62,11 @@ pub fn installed(shop: &str, session_cookie: HeaderValue) -> Response {
         shop,
         next: "/admin/health",
     };
-    match page.render() {
-        Ok(body) => {
-            let mut response = Html(body).into_response();
-            let headers = response.headers_mut();
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            headers.insert(header::SET_COOKIE, session_cookie);
-            response
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "install page failed to render");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
+    let mut response = page_response(StatusCode::OK, &page);
+    if response.status() == StatusCode::OK {
+        response
+            .headers_mut()
+            .insert(header::SET_COOKIE, session_cookie);
     }
+    response
 }

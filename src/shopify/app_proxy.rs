@@ -41,11 +41,16 @@ pub struct VerifiedQuery {
 
 impl VerifiedQuery {
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.params
-            .binary_search_by(|(k, _)| k.as_str().cmp(key))
-            .ok()
-            .map(|i| self.params[i].1.as_str())
+        find(&self.params, key).map(String::as_str)
     }
+}
+
+/// The value of `key` in pairs sorted by key.
+fn find<'p, K: AsRef<str>, V>(pairs: &'p [(K, V)], key: &str) -> Option<&'p V> {
+    pairs
+        .binary_search_by(|(k, _)| k.as_ref().cmp(key))
+        .ok()
+        .map(|i| &pairs[i].1)
 }
 
 /// Decoded `(key, value)` pairs in key order; a repeated key's values stay in query order.
@@ -119,11 +124,7 @@ pub fn verify<'a>(
 ) -> Result<VerifiedQuery, ProxyError> {
     let params = decoded(raw_query);
     let keys = grouped(&params)?;
-    let value = |key: &str| {
-        keys.binary_search_by(|(k, _)| (*k).cmp(key))
-            .ok()
-            .map(|i| keys[i].1.as_ref())
-    };
+    let value = |key: &str| find(&keys, key).map(|v| v.as_ref());
     let signature = value("signature").ok_or(ProxyError::MissingSignature)?;
     let expected = hex::decode(signature).map_err(|_| ProxyError::BadSignature)?;
     let pairs = signed_pairs(&keys);

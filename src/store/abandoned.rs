@@ -105,6 +105,7 @@ struct Row {
     discount_percent: i32,
     discount_code: Option<String>,
     offer_created_at: DateTime<Utc>,
+    discount_attempts: i32,
 }
 
 impl From<Row> for AbandonedCheckout {
@@ -448,7 +449,7 @@ pub async fn list(
                   recovered_order_id, expired_at, offer_product_ids, complement_product_id,
                   complement_reason, complement_evidence, discount_percent,
                   case when discount_state = 'created' then discount_code end as discount_code,
-                  offer_created_at
+                  offer_created_at, discount_attempts
              from abandoned_checkout
             where shop_id = $1 and ($2::text is null or state = $2)
               and ($3::int8 is null or abandoned_id < $3)
@@ -480,7 +481,7 @@ pub async fn open_for_customer(
                 expired_at, offer_product_ids, complement_product_id, complement_reason,
                 complement_evidence, discount_percent,
                 case when discount_state = 'created' then discount_code end as discount_code,
-                offer_created_at
+                offer_created_at, discount_attempts
            from abandoned_checkout
           where shop_id = $1 and customer_id = $2 and state = 'open'
           order by abandoned_at desc, abandoned_id desc
@@ -527,7 +528,7 @@ pub async fn pending_codes(
                   product_ids, total_price, currency, state, abandoned_at, recovered_at,
                   recovered_order_id, expired_at, offer_product_ids, complement_product_id,
                   complement_reason, complement_evidence, discount_percent, discount_code,
-                  offer_created_at
+                  offer_created_at, discount_attempts
              from abandoned_checkout
             where shop_id = $1 and discount_state = 'pending'
             order by abandoned_id limit $2"#,
@@ -536,22 +537,10 @@ pub async fn pending_codes(
     )
     .fetch_all(pool)
     .await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.abandoned_id).collect();
-    let attempts: std::collections::HashMap<i64, i32> = sqlx::query!(
-        "select abandoned_id, discount_attempts from abandoned_checkout
-          where shop_id = $1 and abandoned_id = any($2)",
-        shop.0,
-        &ids
-    )
-    .fetch_all(pool)
-    .await?
-    .into_iter()
-    .map(|r| (r.abandoned_id, r.discount_attempts))
-    .collect();
     Ok(rows
         .into_iter()
         .map(|r| PendingCode {
-            attempts: attempts.get(&r.abandoned_id).copied().unwrap_or(0),
+            attempts: r.discount_attempts,
             checkout: r.into(),
         })
         .collect())

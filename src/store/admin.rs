@@ -50,9 +50,8 @@ pub async fn active_tokens(pool: &PgPool, shop: ShopId) -> sqlx::Result<Vec<(i64
         .collect())
 }
 
-/// A new login session; also forgets the shop's expired ones.
-/// Opens a session; `token_id` is the admin token it was opened with (`None`: by a verified
-/// OAuth install).
+/// Opens a login session and forgets the shop's expired ones; `token_id` is the admin token it
+/// was opened with (`None`: by a verified OAuth install).
 pub async fn create_session(
     pool: &PgPool,
     shop: ShopId,

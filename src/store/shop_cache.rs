@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 
-use super::single_flight::SingleFlight;
+use super::single_flight::{Lookup, SingleFlight};
 use super::{shops, ShopId};
 use crate::shopify::ShopDomain;
 
@@ -55,14 +55,9 @@ impl ShopCache {
             .read()
             .ok()
             .and_then(|m| m.get(domain).copied());
-        let _claim = match cached {
-            Some((id, at)) if at.elapsed() < INSTALLED_TTL => return Ok(id),
-            // Stale: one request reads it again, the others go on with what was read before.
-            Some((id, _)) => match self.refreshing.claim(domain) {
-                Some(claim) => Some(claim),
-                None => return Ok(id),
-            },
-            None => None,
+        let _claim = match self.refreshing.lookup(domain, cached, INSTALLED_TTL) {
+            Lookup::Use(id) => return Ok(id),
+            Lookup::Refresh(claim) => claim,
         };
         let id = shops::find_installed(pool, domain).await?;
         if let Ok(mut m) = self.installed.write() {

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 
+use super::single_flight::Lookup;
 use super::ShopId;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -70,14 +71,12 @@ impl SettingsCache {
             .read()
             .ok()
             .and_then(|entries| entries.get(&shop).cloned());
-        let _claim = match cached {
-            Some((at, s)) if at.elapsed() < FRESH => return Ok(s),
-            // Stale: one request reads them again, the others go on with what was read before.
-            Some((_, s)) => match self.refreshing.claim(&shop) {
-                Some(claim) => Some(claim),
-                None => return Ok(s),
-            },
-            None => None,
+        let _claim = match self
+            .refreshing
+            .lookup(&shop, cached.map(|(at, s)| (s, at)), FRESH)
+        {
+            Lookup::Use(s) => return Ok(s),
+            Lookup::Refresh(claim) => claim,
         };
         let s = std::sync::Arc::new(get(pool, shop).await?);
         if let Ok(mut entries) = self.entries.write() {

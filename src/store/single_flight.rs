@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// The keys being refreshed.
 pub struct SingleFlight<K: Eq + Hash + Clone>(Arc<Mutex<HashSet<K>>>);
@@ -13,6 +14,14 @@ impl<K: Eq + Hash + Clone> Default for SingleFlight<K> {
     fn default() -> Self {
         Self(Arc::default())
     }
+}
+
+/// What a cache does with what it holds for a key.
+pub enum Lookup<V, K: Eq + Hash + Clone> {
+    /// Fresh, or stale while another caller refreshes it.
+    Use(V),
+    /// Read it again (holding the claim when there was a stale value).
+    Refresh(Option<Claim<K>>),
 }
 
 /// The right to refresh one key, given up when dropped (also when the refresh is cancelled).
@@ -29,6 +38,22 @@ impl<K: Eq + Hash + Clone> SingleFlight<K> {
             set: self.0.clone(),
             key: key.clone(),
         })
+    }
+}
+
+impl<K: Eq + Hash + Clone> SingleFlight<K> {
+    /// Uses `cached` (the value and when it was read) while younger than `ttl`; once stale,
+    /// the first caller refreshes and the others keep the stale value meanwhile. Nothing
+    /// cached: refresh.
+    pub fn lookup<V>(&self, key: &K, cached: Option<(V, Instant)>, ttl: Duration) -> Lookup<V, K> {
+        match cached {
+            Some((value, at)) if at.elapsed() < ttl => Lookup::Use(value),
+            Some((value, _)) => match self.claim(key) {
+                Some(claim) => Lookup::Refresh(Some(claim)),
+                None => Lookup::Use(value),
+            },
+            None => Lookup::Refresh(None),
+        }
     }
 }
 

@@ -11,10 +11,10 @@ use crate::helpers::TestApp;
 /// A dashboard session: its cookie and CSRF token, and a client that does not follow
 /// redirects.
 pub struct Admin<'a> {
-    pub app: &'a TestApp,
-    pub cookie: String,
+    app: &'a TestApp,
+    cookie: String,
     pub csrf: String,
-    pub client: reqwest::Client,
+    client: reqwest::Client,
 }
 
 impl Admin<'_> {

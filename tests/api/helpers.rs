@@ -112,12 +112,21 @@ pub async fn fresh_database() -> String {
     name
 }
 
-/// Drops the databases of finished tests. Without `force`: a database something still uses
-/// (its test's runtime is still closing connections) stays queued for the next call.
+/// Drops the databases of finished tests that nothing is connected to any more (their test's
+/// runtime may still be closing connections: those stay queued for a later call). Checked first
+/// because `drop database` waits up to 5 s for other sessions before it gives up.
 async fn drop_finished_databases(conn: &mut PgConnection) {
     let finished = std::mem::take(&mut *FINISHED.lock().unwrap_or_else(|e| e.into_inner()));
-    let mut busy = Vec::new();
-    for database in finished {
+    let idle: Vec<String> = sqlx::query_scalar(
+        "select d from unnest($1::text[]) as d
+          where not exists (select 1 from pg_stat_activity where datname = d)",
+    )
+    .bind(&finished)
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap_or_default();
+    let mut busy: Vec<String> = finished.into_iter().filter(|d| !idle.contains(d)).collect();
+    for database in idle {
         let dropped = sqlx::query(&format!("drop database if exists {database}"))
             .execute(&mut *conn)
             .await;

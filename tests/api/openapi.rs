@@ -669,11 +669,13 @@ async fn real_responses_of_every_endpoint_match_the_document() {
     // Backfill progress: none yet, then one queued.
     let backfill = "/api/v1/backfill";
     api.call(Method::GET, backfill, backfill, None, 404).await;
-    sqlx::query("insert into backfill_job (shop_id, orders_since) values ($1, current_date)")
-        .bind(app.shop_id().await)
-        .execute(&app.pool)
-        .await
-        .expect("a backfill job");
+    shoprecs::backfill::jobs::create(
+        &app.pool,
+        shoprecs::store::ShopId(app.shop_id().await),
+        chrono::Utc::now().date_naive(),
+    )
+    .await
+    .expect("a backfill job");
     let progress = api.get(backfill, backfill).await;
     assert_eq!(progress["phase"], "products", "{progress}");
 

@@ -91,17 +91,12 @@ pub async fn page(State(state): State<AppState>, shop: AdminShop) -> PageResult 
     })
 }
 
-#[derive(serde::Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
-}
-
 /// `POST /admin/health/backfill`: retries the failed backfill, or starts one when none is
 /// unfinished (the server's backfill worker runs it).
 pub async fn backfill(
     State(state): State<AppState>,
     shop: AdminShop,
-    axum::Form(form): axum::Form<CsrfOnly>,
+    axum::Form(form): axum::Form<super::CsrfOnly>,
 ) -> PageResult {
     if let Err(rejected) = crate::admin::auth::verify_csrf(&shop, &form.csrf) {
         return Ok(rejected);

@@ -21,6 +21,12 @@ use super::charts::{self, Series};
 use crate::app::AppState;
 use crate::http::error::AppError;
 
+/// A form that carries nothing but the session's CSRF token (delete and retry buttons).
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct CsrfOnly {
+    csrf: String,
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin", get(overview::page))

@@ -127,16 +127,11 @@ pub async fn create(
     Ok(see_other("/admin/rules?done=created"))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
-}
-
 pub async fn delete(
     State(state): State<AppState>,
     shop: AdminShop,
     Path(rule_id): Path<i64>,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<super::CsrfOnly>,
 ) -> PageResult {
     if let Err(rejected) = verify_csrf(&shop, &form.csrf) {
         return Ok(rejected);

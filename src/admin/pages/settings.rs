@@ -215,16 +215,11 @@ pub async fn add_endpoint(
     Ok(see_other("/admin/settings?done=endpoint"))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
-}
-
 pub async fn remove_endpoint(
     State(state): State<AppState>,
     shop: AdminShop,
     Path(endpoint_id): Path<i64>,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<super::CsrfOnly>,
 ) -> PageResult {
     if let Err(rejected) = verify_csrf(&shop, &form.csrf) {
         return Ok(rejected);
@@ -238,7 +233,7 @@ pub async fn remove_endpoint(
 pub async fn send_test(
     State(state): State<AppState>,
     shop: AdminShop,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<super::CsrfOnly>,
 ) -> PageResult {
     if let Err(rejected) = verify_csrf(&shop, &form.csrf) {
         return Ok(rejected);
