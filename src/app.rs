@@ -34,6 +34,8 @@ pub struct AppInner {
     pub models: Arc<Models>,
     pub inbox_writer: crate::ingest::writer::InboxWriter,
     pub widget_cache: crate::http::proxy::cache::WidgetCache,
+    /// Signs the recommendation token of every list served.
+    pub tokens: crate::http::proxy::token::Signer,
     pub clock: Clock,
     pub lifecycle: crate::lifecycle::LifecycleConfig,
     pub sweeps: crate::lifecycle::SweepClock,
@@ -128,6 +130,7 @@ impl Application {
             shops: ShopCache::default(),
             inbox_writer,
             widget_cache: Default::default(),
+            tokens: crate::http::proxy::token::Signer::new(&secrets.api_secret),
             sweeps: Default::default(),
             shop_settings: Default::default(),
             lifecycle,

@@ -19,6 +19,22 @@ const MAX_ENTRIES: usize = 20_000;
 /// A rendered body, the model generation it came from, and when.
 type Entry = (u64, Instant, Arc<Stamped>);
 
+/// Everything a shared widget's body depends on besides the model generation.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Key {
+    pub shop: i64,
+    pub placement: &'static str,
+    pub list: &'static str,
+    pub product: Option<i64>,
+    pub cart: Vec<i64>,
+    pub limit: usize,
+    pub heading: String,
+    pub layout: &'static str,
+    pub show_price: bool,
+    pub show_add_to_cart: bool,
+    pub json: bool,
+}
+
 /// What goes between a body's literal parts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Hole {
@@ -73,17 +89,17 @@ impl Stamped {
 
 #[derive(Default)]
 pub struct WidgetCache {
-    entries: RwLock<HashMap<String, Entry>>,
+    entries: RwLock<HashMap<Key, Entry>>,
 }
 
 impl WidgetCache {
-    pub fn get(&self, key: &str, generation: u64) -> Option<Arc<Stamped>> {
+    pub fn get(&self, key: &Key, generation: u64) -> Option<Arc<Stamped>> {
         let entries = self.entries.read().ok()?;
         let (made_from, at, body) = entries.get(key)?;
         (*made_from == generation && at.elapsed() < TTL).then(|| body.clone())
     }
 
-    pub fn put(&self, key: String, generation: u64, body: Arc<Stamped>) {
+    pub fn put(&self, key: Key, generation: u64, body: Arc<Stamped>) {
         if let Ok(mut entries) = self.entries.write() {
             if entries.len() >= MAX_ENTRIES {
                 entries.retain(|_, (g, at, _)| *g == generation && at.elapsed() < TTL);

@@ -18,46 +18,82 @@ pub struct Token {
     pub issued: i64,
 }
 
-fn mac(secret: &SecretString, shop: ShopId, payload: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose_secret().as_bytes())
-        .expect("HMAC takes any key");
-    mac.update(shop.0.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(payload.as_bytes());
-    hex::encode(&mac.finalize().into_bytes()[..10])
+/// Issues and checks tokens with the app secret. The HMAC key is set up once (its padded
+/// blocks hashed) instead of on every widget request.
+#[derive(Clone)]
+pub struct Signer(Hmac<Sha256>);
+
+impl Signer {
+    pub fn new(secret: &SecretString) -> Self {
+        Self(
+            Hmac::<Sha256>::new_from_slice(secret.expose_secret().as_bytes())
+                .expect("HMAC takes any key"),
+        )
+    }
+
+    /// The first 10 bytes of `HMAC(shop "." payload)`, as hex.
+    fn mac(&self, shop: ShopId, payload: &str) -> [u8; 20] {
+        let mut mac = self.0.clone();
+        mac.update(itoa::Buffer::new().format(shop.0).as_bytes());
+        mac.update(b".");
+        mac.update(payload.as_bytes());
+        let mut hex = [0u8; 20];
+        hex::encode_to_slice(&mac.finalize().into_bytes()[..10], &mut hex)
+            .expect("20 hex digits for 10 bytes");
+        hex
+    }
+
+    /// `placement.list.issued.nonce.signature`; the signature's first 12 digits make the
+    /// list's short id (`Token::id`).
+    pub fn issue(&self, shop: ShopId, placement: &str, list: &str, now: i64) -> String {
+        let mut nonce = [0u8; 10];
+        hex::encode_to_slice(rand::random::<[u8; 5]>(), &mut nonce).expect("10 hex digits");
+        let mut token = String::with_capacity(placement.len() + list.len() + 60);
+        for part in [
+            placement,
+            list,
+            itoa::Buffer::new().format(now),
+            std::str::from_utf8(&nonce).expect("hex is ASCII"),
+        ] {
+            token.push_str(part);
+            token.push('.');
+        }
+        let signature = self.mac(shop, &token[..token.len() - 1]);
+        token.push_str(std::str::from_utf8(&signature).expect("hex is ASCII"));
+        token
+    }
+
+    /// The token's contents if we issued it for this shop and it is not too old.
+    pub fn verify(&self, shop: ShopId, token: &str, now: i64) -> Option<Token> {
+        if token.len() > 200 {
+            return None;
+        }
+        let (payload, signature) = token.rsplit_once('.')?;
+        let expected = self.mac(shop, payload);
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(
+            &expected[..],
+            signature.as_bytes(),
+        )) {
+            return None;
+        }
+        let mut parts = payload.split('.');
+        let (placement, list, issued) = (
+            parts.next()?,
+            parts.next()?,
+            parts.next()?.parse::<i64>().ok()?,
+        );
+        (now - issued <= MAX_AGE_SECS && issued - now <= 300).then(|| Token {
+            placement: placement.to_owned(),
+            list: list.to_owned(),
+            issued,
+        })
+    }
 }
 
-pub fn issue(secret: &SecretString, shop: ShopId, placement: &str, list: &str, now: i64) -> String {
-    let nonce = hex::encode(rand::random::<[u8; 5]>());
-    let payload = format!("{placement}.{list}.{now}.{nonce}");
-    let signature = mac(secret, shop, &payload);
-    format!("{payload}.{signature}")
-}
-
-/// The token's contents if we issued it for this shop and it is not too old.
-pub fn verify(secret: &SecretString, shop: ShopId, token: &str, now: i64) -> Option<Token> {
-    if token.len() > 200 {
-        return None;
-    }
-    let (payload, signature) = token.rsplit_once('.')?;
-    let expected = mac(secret, shop, payload);
-    if !bool::from(subtle::ConstantTimeEq::ct_eq(
-        expected.as_bytes(),
-        signature.as_bytes(),
-    )) {
-        return None;
-    }
-    let mut parts = payload.split('.');
-    let (placement, list, issued) = (
-        parts.next()?,
-        parts.next()?,
-        parts.next()?.parse::<i64>().ok()?,
-    );
-    (now - issued <= MAX_AGE_SECS && issued - now <= 300).then(|| Token {
-        placement: placement.to_owned(),
-        list: list.to_owned(),
-        issued,
-    })
+/// A token's short id: the first 12 digits of its signature.
+pub fn id(token: &str) -> &str {
+    let signature = token.rsplit('.').next().unwrap_or(token);
+    signature.get(..12).unwrap_or(signature)
 }
 
 #[cfg(test)]
@@ -66,34 +102,35 @@ mod tests {
 
     #[test]
     fn issued_tokens_verify_only_for_their_shop_and_age() {
-        let secret = SecretString::from("s");
-        let token = issue(&secret, ShopId(1), "product", "bought_together", 1_000_000);
-        let parsed = verify(&secret, ShopId(1), &token, 1_000_100).expect("valid");
+        let signer = Signer::new(&SecretString::from("s"));
+        let token = signer.issue(ShopId(1), "product", "bought_together", 1_000_000);
+        let parsed = signer.verify(ShopId(1), &token, 1_000_100).expect("valid");
         assert_eq!(
             (parsed.placement.as_str(), parsed.list.as_str()),
             ("product", "bought_together")
         );
         assert!(
-            verify(&secret, ShopId(2), &token, 1_000_100).is_none(),
+            signer.verify(ShopId(2), &token, 1_000_100).is_none(),
             "other shop"
         );
         assert!(
-            verify(&secret, ShopId(1), &token, 1_000_000 + MAX_AGE_SECS + 1).is_none(),
+            signer
+                .verify(ShopId(1), &token, 1_000_000 + MAX_AGE_SECS + 1)
+                .is_none(),
             "too old"
         );
         assert!(
-            verify(
-                &secret,
-                ShopId(1),
-                &token.replace("product", "cart"),
-                1_000_100
-            )
-            .is_none(),
+            signer
+                .verify(ShopId(1), &token.replace("product", "cart"), 1_000_100)
+                .is_none(),
             "tampered"
         );
         assert!(
-            verify(&SecretString::from("t"), ShopId(1), &token, 1_000_100).is_none(),
+            Signer::new(&SecretString::from("t"))
+                .verify(ShopId(1), &token, 1_000_100)
+                .is_none(),
             "other secret"
         );
+        assert_eq!(id(&token), &token[token.len() - 20..token.len() - 8]);
     }
 }

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use super::{token, ProxyRequest};
+use super::ProxyRequest;
 use crate::app::AppState;
 use crate::http::error::{AppError, AppResult};
 use crate::store::widget_events::{self, WidgetEvent};
@@ -22,15 +22,12 @@ pub async fn record(State(state): State<AppState>, req: ProxyRequest) -> AppResu
         }
     };
     let raw_token = q.get("token").unwrap_or("");
-    let issued = token::verify(
-        &state.secrets.api_secret,
-        req.shop,
-        raw_token,
-        now.timestamp(),
-    )
-    .ok_or_else(|| {
-        AppError::BadRequest("unknown, foreign or expired recommendation token".into())
-    })?;
+    let issued = state
+        .tokens
+        .verify(req.shop, raw_token, now.timestamp())
+        .ok_or_else(|| {
+            AppError::BadRequest("unknown, foreign or expired recommendation token".into())
+        })?;
     let product_id = q
         .get("product_id")
         .and_then(crate::shopify::ids::parse_id_str);

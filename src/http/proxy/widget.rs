@@ -253,27 +253,14 @@ pub async fn render(State(state): State<AppState>, req: ProxyRequest) -> AppResu
     }
     let now = state.now().timestamp();
     let list_name = q.list.as_str();
-    let token = token::issue(
-        &state.secrets.api_secret,
-        req.shop,
-        q.placement,
-        list_name,
-        now,
-    );
-    let token_id: String = token
-        .rsplit('.')
-        .next()
-        .unwrap_or("list")
-        .chars()
-        .take(12)
-        .collect();
+    let token = state.tokens.issue(req.shop, q.placement, list_name, now);
     crate::http::metrics::widget_renders(q.placement, q.json).increment(1);
     // Product and cart lists do not depend on the shopper; home does unless it is a guest's.
     let shared = q.placement != "home" || !personal;
-    let key = shared.then(|| cache_key(req.shop.0, &q, list_name));
+    let key = shared.then(|| cache_key(req.shop.0, &q));
     let generation = state.models.generation();
     let cached = key
-        .as_deref()
+        .as_ref()
         .and_then(|k| state.widget_cache.get(k, generation));
     let body = match cached {
         Some(body) => body,
@@ -287,7 +274,7 @@ pub async fn render(State(state): State<AppState>, req: ProxyRequest) -> AppResu
             body
         }
     };
-    let body = body.stamp(&token, &token_id);
+    let body = body.stamp(&token, token::id(&token));
     let content_type = if q.json {
         "application/json"
     } else {
@@ -304,19 +291,20 @@ pub async fn render(State(state): State<AppState>, req: ProxyRequest) -> AppResu
         .into_response())
 }
 
-fn cache_key(shop: i64, q: &WidgetQuery, list: &str) -> String {
-    format!(
-        "{shop}|{}|{list}|{:?}|{:?}|{}|{}|{}|{}|{}|{}",
-        q.placement,
-        q.context.product,
-        q.context.cart,
-        q.limit,
-        q.heading,
-        q.layout,
-        q.show_price,
-        q.show_add_to_cart,
-        q.json
-    )
+fn cache_key(shop: i64, q: &WidgetQuery) -> cache::Key {
+    cache::Key {
+        shop,
+        placement: q.placement,
+        list: q.list.as_str(),
+        product: q.context.product,
+        cart: q.context.cart.clone(),
+        limit: q.limit,
+        heading: q.heading.clone(),
+        layout: q.layout,
+        show_price: q.show_price,
+        show_add_to_cart: q.show_add_to_cart,
+        json: q.json,
+    }
 }
 
 /// The widget body with placeholders where the token goes.
