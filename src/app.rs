@@ -75,6 +75,8 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     applier: Applier,
+    /// Where this server starts reading what other servers applied.
+    log_cursor: crate::recs::follow::Cursor,
     extra: Option<axum::Router>,
 }
 
@@ -99,6 +101,9 @@ impl Application {
         crate::http::metrics::handle();
         let models = Arc::new(Models::new(settings.engine.engine_config()));
         let started = std::time::Instant::now();
+        // Read before the build: whatever other servers log from here on is applied on top.
+        let log_cursor =
+            crate::recs::follow::Cursor::new(crate::store::model_log::settled_head(&pool).await?);
         models.rebuild_all(&pool).await?;
         tracing::info!(
             elapsed_ms = started.elapsed().as_millis() as u64,
@@ -145,6 +150,7 @@ impl Application {
             listener,
             state,
             applier,
+            log_cursor,
             extra: None,
         })
     }
@@ -181,6 +187,13 @@ impl Application {
         let delivery = crate::outbox::deliver::spawn(self.state.clone(), stop_rx.clone());
         let writeback = crate::writeback::spawn(self.state.clone(), stop_rx.clone());
         let backfills = crate::backfill::worker::spawn(self.state.clone(), stop_rx.clone());
+        let follower = crate::recs::follow::spawn(
+            self.state.pool.clone(),
+            self.state.models.clone(),
+            self.log_cursor,
+            Duration::from_millis(self.state.settings.replicas.follow_interval_ms),
+            stop_rx.clone(),
+        );
         let rebuilds = spawn_rebuild_listener(self.state.clone(), stop_rx);
         let mut router = crate::http::router(self.state.clone());
         if let Some(extra) = self.extra {
@@ -206,6 +219,7 @@ impl Application {
         let _ = applier.await;
         let _ = housekeeping.await;
         let _ = rebuilds.await;
+        let _ = follower.await;
         let _ = backfills.await;
         let _ = delivery.await;
         let _ = writeback.await;
@@ -242,6 +256,10 @@ async fn chores(state: &AppState) {
     let days = state.settings.webhooks.failed_body_retention_days;
     if let Err(e) = inbox::purge_failed_bodies(&state.pool, days).await {
         tracing::warn!(error = %e, "purging old failed webhook bodies failed");
+    }
+    let minutes = state.settings.replicas.log_retention_minutes;
+    if let Err(e) = crate::store::model_log::prune(&state.pool, minutes).await {
+        tracing::warn!(error = %e, "pruning the model log failed");
     }
     if let Err(e) = sweep_segments(state).await {
         tracing::warn!(error = %e, "sweeping lifecycle segments failed");

@@ -34,7 +34,16 @@ pub struct Settings {
     pub admin_api: AdminApiSettings,
     pub writeback: WritebackSettings,
     pub backfill: BackfillSettings,
+    pub replicas: ReplicaSettings,
     pub log: LogSettings,
+}
+
+/// Several servers on one database (`crate::recs::follow`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicaSettings {
+    pub follow_interval_ms: u64,
+    pub log_retention_minutes: i64,
 }
 
 /// Access to the merchant dashboard (`crate::admin::auth`).

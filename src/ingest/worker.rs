@@ -29,7 +29,7 @@ use crate::lifecycle::{self, LifecycleConfig};
 use crate::outbox::DeliveryHandle;
 use crate::recs::{Models, Touched};
 use crate::store::inbox::{self, Finished, Outcome, PendingWebhook};
-use crate::store::{segments, ShopId};
+use crate::store::{model_log, segments, ShopId};
 
 /// Wakes the applier after a webhook is stored.
 #[derive(Clone, Default)]
@@ -255,6 +255,12 @@ async fn apply_batch_inner(
         }
     };
     inbox::finish_many(&mut tx, &finished).await?;
+    if !touched.is_empty() {
+        // Other servers on this database reload the same from the tables (`recs::follow`).
+        let origin = models.map_or_else(uuid::Uuid::new_v4, Models::origin);
+        let change = crate::recs::follow::Change::Touched(touched.clone());
+        model_log::append(&mut tx, origin, &change.to_json()).await?;
+    }
     tx.commit().await?;
     for f in &finished {
         if let Some(message) = &f.error {

@@ -6,6 +6,7 @@
 //! database first and hold the write lock only to apply it. Per shop, one writer at a time
 //! (a rebuild makes refreshes wait rather than lose their changes).
 
+pub mod follow;
 pub mod lists;
 mod touched;
 
@@ -46,6 +47,8 @@ pub struct Models {
     /// Bumped whenever any model or card changes: anything derived from the models (cached
     /// widgets) is valid only for the generation it was made from.
     generation: std::sync::atomic::AtomicU64,
+    /// This process in the model log: rows it wrote are already applied here.
+    origin: uuid::Uuid,
 }
 
 /// Progress of a build, for progress bars.
@@ -64,7 +67,13 @@ impl Models {
             shops: RwLock::new(HashMap::new()),
             reflected: std::sync::atomic::AtomicI64::new(0),
             generation: std::sync::atomic::AtomicU64::new(0),
+            origin: uuid::Uuid::new_v4(),
         }
+    }
+
+    /// This process's id in the model log.
+    pub fn origin(&self) -> uuid::Uuid {
+        self.origin
     }
 
     fn slot(&self, shop: ShopId) -> Option<Arc<Slot>> {

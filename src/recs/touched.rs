@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use crate::store::ShopId;
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Touched {
     pub orders: BTreeSet<(ShopId, i64)>,
     pub products: BTreeSet<(ShopId, i64)>,

@@ -141,6 +141,37 @@ pub async fn browse(
     Ok(())
 }
 
+/// These browse events (by pixel event id), oldest first; ids no longer stored are skipped.
+pub async fn browse_events(
+    pool: &PgPool,
+    shop: ShopId,
+    event_ids: &[String],
+) -> sqlx::Result<Vec<BrowseFacts>> {
+    let rows = sqlx::query!(
+        r#"select name, client_id, customer_id, product_id as "product_id!",
+                  extract(epoch from occurred_at)::int8 as "at!"
+             from browse_event
+            where shop_id = $1 and event_id = any($2) and product_id is not null
+            order by occurred_at, event_id"#,
+        shop.0,
+        event_ids
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(BrowseFacts {
+                kind: browse_kind(&r.name)?,
+                client_id: r.client_id,
+                customer_id: r.customer_id,
+                product_id: r.product_id,
+                at: r.at,
+            })
+        })
+        .collect())
+}
+
 /// The engine's view of a pixel event name.
 pub fn browse_kind(name: &str) -> Option<BrowseKind> {
     match name {

@@ -13,6 +13,7 @@ pub mod events;
 pub mod facts;
 pub mod inbox;
 pub mod install;
+pub mod model_log;
 pub mod orders;
 pub mod outbox;
 pub mod privacy;
@@ -27,5 +28,7 @@ pub mod tag_sync;
 pub mod widget_events;
 
 /// Internal id of a shop (the tenant key of every table).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct ShopId(pub i64);

@@ -323,7 +323,6 @@ async fn two_servers_on_one_database_run_a_backfill_once() {
     .await;
 
     start(&app, shop).await;
-    // Not `done`: each server's models reflect only what its own applier applied.
     let job = job_until(&app, shop, "done", |j| {
         j.status == "done" || j.status == "failed"
     })

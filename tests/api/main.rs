@@ -20,6 +20,7 @@ mod pixel;
 mod privacy;
 mod proxy;
 mod recommendations;
+mod replicas;
 mod segments;
 mod webhooks;
 mod webhooks_apply;

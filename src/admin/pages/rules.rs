@@ -11,8 +11,7 @@ use crate::admin::auth::{verify_csrf, AdminShop};
 use crate::app::AppState;
 use crate::http::error::AppError;
 use crate::http::extract::{Path, Query};
-use crate::recs::Touched;
-use crate::store::{catalog, dashboard, rules, ShopId};
+use crate::store::{catalog, dashboard, rules};
 
 #[derive(Debug, Deserialize)]
 pub struct RulesQuery {
@@ -123,7 +122,7 @@ pub async fn create(
         0,
     )
     .await?;
-    reload(&state, shop.shop).await;
+    crate::recs::follow::rules_changed(&state.pool, &state.models, shop.shop).await;
     Ok(see_other("/admin/rules?done=created"))
 }
 
@@ -139,14 +138,6 @@ pub async fn delete(
     if !rules::delete(&state.pool, shop.shop, rule_id).await? {
         return Err(AppError::NotFound(format!("no rule {rule_id}")).into());
     }
-    reload(&state, shop.shop).await;
+    crate::recs::follow::rules_changed(&state.pool, &state.models, shop.shop).await;
     Ok(see_other("/admin/rules?done=deleted"))
-}
-
-async fn reload(state: &AppState, shop: ShopId) {
-    let mut touched = Touched::default();
-    touched.rules.insert(shop);
-    if let Err(e) = state.models.refresh(&state.pool, &touched).await {
-        tracing::error!(error = ?e, "reloading rules into the model failed");
-    }
 }

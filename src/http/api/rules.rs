@@ -11,9 +11,8 @@ use super::ApiShop;
 use crate::app::AppState;
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::{Json, Path, Query};
-use crate::recs::Touched;
+use crate::store::catalog;
 use crate::store::rules::{self, RuleRow};
-use crate::store::{catalog, ShopId};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -136,7 +135,7 @@ pub async fn create(
         rule.position,
     )
     .await?;
-    reload_rules(&state, shop).await;
+    crate::recs::follow::rules_changed(&state.pool, &state.models, shop).await;
     Ok((StatusCode::CREATED, Json(row)))
 }
 
@@ -163,14 +162,6 @@ pub async fn delete(
     if !rules::delete(&state.pool, shop, rule_id).await? {
         return Err(AppError::NotFound(format!("rule {rule_id} not found")));
     }
-    reload_rules(&state, shop).await;
+    crate::recs::follow::rules_changed(&state.pool, &state.models, shop).await;
     Ok(StatusCode::NO_CONTENT)
-}
-
-async fn reload_rules(state: &AppState, shop: ShopId) {
-    let mut touched = Touched::default();
-    touched.rules.insert(shop);
-    if let Err(e) = state.models.refresh(&state.pool, &touched).await {
-        tracing::error!(error = ?e, "reloading rules into the model failed");
-    }
 }

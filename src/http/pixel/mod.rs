@@ -25,6 +25,7 @@ use super::error::{AppError, AppResult};
 use crate::app::AppState;
 use crate::config::PixelSettings;
 use crate::engine::BrowseFacts;
+use crate::recs::follow;
 use crate::shopify::ids::parse_id_str;
 use crate::shopify::ShopDomain;
 use crate::store::{events, facts, shops};
@@ -196,6 +197,16 @@ pub async fn receive(
     }
     let stored = fresh.len() as u64;
     let duplicates = rows.len() as u64 - stored;
+    if !fresh.is_empty() {
+        // Stored already; other servers would only miss these views until their next start.
+        let change = follow::Change::Browse {
+            shop,
+            event_ids: fresh.iter().cloned().collect(),
+        };
+        if let Err(e) = follow::tell_others(&state.pool, &state.models, &change).await {
+            tracing::warn!(error = %e, "telling other servers about pixel events failed");
+        }
+    }
     state.models.record_browse(
         shop,
         rows.into_iter()

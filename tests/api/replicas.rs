@@ -1,0 +1,109 @@
+//! Two servers on one database (behind one load balancer): what reaches either one shows in
+//! both one's lists, whichever server's applier handled it.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use shoprecs::config::Secrets;
+
+use crate::helpers::{
+    order, product, spawn_app, spawn_app_on, test_settings, TestApp, SECRET, SHOP,
+};
+
+const SHAMPOO: i64 = 1;
+const CONDITIONER: i64 = 2;
+const SOAP: i64 = 3;
+const TOWEL: i64 = 4;
+
+/// Polls `path` on `app` until `check` holds, for up to 5 s (the follower is woken by a
+/// notification; its fallback poll runs every second).
+async fn eventually(app: &TestApp, key: &str, path: &str, check: impl Fn(&Value) -> bool) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..100 {
+        last = app.api_json(key, path).await;
+        if check(&last) {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{path} never satisfied the check within 5 s on this server; last: {last}");
+}
+
+fn first_is(list: &Value, product: i64, kind: &str) -> bool {
+    list["items"][0]["product_id"] == product && list["items"][0]["reason"]["kind"] == kind
+}
+
+#[tokio::test]
+async fn orders_rules_and_pixel_events_reach_the_models_of_both_servers() {
+    let a = spawn_app().await;
+    let key = a.api_key().await;
+    let b = spawn_app_on(a.database.clone(), test_settings(), Secrets::fixed(SECRET)).await;
+    for (id, title, kind) in [
+        (SHAMPOO, "Shampoo", "Hair"),
+        (CONDITIONER, "Conditioner", "Hair"),
+        (SOAP, "Soap", "Body"),
+        (TOWEL, "Towel", "Bath"),
+    ] {
+        a.deliver(
+            "products/create",
+            &product(id, title, kind, 10),
+            &format!("p{id}"),
+        )
+        .await;
+    }
+    for (id, day) in [(100, 1), (101, 2)] {
+        let body = order(id, Some(id + 7), &[SHAMPOO, CONDITIONER], day);
+        a.deliver("orders/create", &body, &format!("o{id}")).await;
+    }
+    let path = format!("/api/v1/products/{SHAMPOO}/recommendations?limit=3");
+    for server in [&a, &b] {
+        let list = eventually(server, &key, &path, |l| {
+            first_is(l, CONDITIONER, "bought_together")
+        })
+        .await;
+        assert_eq!(list["items"][0]["reason"]["orders_together"], 2, "{list}");
+    }
+
+    // A rule saved through the second server changes the first one's lists.
+    let pin = b
+        .client
+        .post(b.url("/api/v1/rules"))
+        .bearer_auth(&key)
+        .json(&json!({"kind": "pin", "product_id": SOAP, "context_product_id": SHAMPOO}))
+        .send()
+        .await
+        .expect("post rule");
+    assert_eq!(pin.status(), 201);
+    eventually(&a, &key, &path, |l| first_is(l, SOAP, "pinned")).await;
+
+    // Shoppers browsing on the first server: the second one's "also viewed" learns it. (One
+    // item: "also viewed" never repeats what "bought together" shows at the same limit.)
+    let viewed = format!("/api/v1/products/{SHAMPOO}/recommendations?list=also_viewed&limit=1");
+    let before = b.api_json(&key, &viewed).await;
+    assert!(
+        !before["items"].as_array().is_some_and(|items| items
+            .iter()
+            .any(|i| i["reason"]["kind"] == "viewed_together")),
+        "nothing viewed yet: {before}"
+    );
+    for client in ["c1", "c2", "c3"] {
+        let events: Vec<Value> = [(SHAMPOO, "10:00"), (TOWEL, "10:01")]
+            .iter()
+            .map(|(p, at)| {
+                json!({"id": format!("{client}-{p}"), "name": "product_viewed", "clientId": client,
+                       "timestamp": format!("2026-11-20T{at}:00.000Z"),
+                       "data": {"productVariant": {"id": p * 10, "product": {"id": p}}}})
+            })
+            .collect();
+        let body = json!({"shop": SHOP, "events": events}).to_string();
+        let sent = a.pixel(&format!("?shop={SHOP}"), &body, "text/plain").await;
+        assert_eq!(sent.status(), 200);
+    }
+    for server in [&a, &b] {
+        eventually(server, &key, &viewed, |l| {
+            first_is(l, TOWEL, "viewed_together")
+        })
+        .await;
+    }
+    drop(b);
+}
