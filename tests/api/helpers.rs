@@ -467,6 +467,31 @@ pub fn product(id: i64, title: &str, product_type: &str, stock: i64) -> Value {
     })
 }
 
+/// Polls an API path until it answers 200 with a body `check` accepts, for up to 5 s (a 404
+/// for a product the model does not know yet counts as "not yet").
+pub async fn poll_api(
+    app: &TestApp,
+    key: &str,
+    path: &str,
+    check: impl Fn(&Value) -> bool,
+) -> Value {
+    let mut last = (0, Value::Null);
+    for _ in 0..200 {
+        let response = app.api_get(key, path).await;
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        if status == 200 && check(&body) {
+            return body;
+        }
+        last = (status, body);
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!(
+        "{path} never satisfied the check within 5 s; last response: {} {}",
+        last.0, last.1
+    );
+}
+
 /// An order webhook body with one unit of each product.
 pub fn order(id: i64, customer: Option<i64>, products: &[i64], day: u32) -> Value {
     let at = format!("2026-11-{day:02}T12:00:00Z");

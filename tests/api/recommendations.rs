@@ -1,10 +1,8 @@
 //! Recommendations over the JSON API: fed by signed webhooks, shaped by rules, per shop.
 
-use std::time::Duration;
-
 use serde_json::{json, Value};
 
-use crate::helpers::{ids, order, product, spawn_app, TestApp};
+use crate::helpers::{ids, order, poll_api, product, spawn_app, TestApp};
 
 const SHAMPOO: i64 = 1;
 const CONDITIONER: i64 = 2;
@@ -48,15 +46,7 @@ fn pair_first(list: &Value, product: i64, orders: u64) -> bool {
 /// Polls a list until `check` holds (the model is refreshed right after the applier commits).
 async fn eventually(app: &TestApp, key: &str, path: &str, check: impl Fn(&Value) -> bool) -> Value {
     app.wait_applied().await;
-    let mut last = Value::Null;
-    for _ in 0..40 {
-        last = app.api_json(key, path).await;
-        if check(&last) {
-            return last;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("{path} never satisfied the check within 1 s; last response: {last}");
+    poll_api(app, key, path, check).await
 }
 
 #[tokio::test]

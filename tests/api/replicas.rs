@@ -1,33 +1,17 @@
 //! Two servers on one database (behind one load balancer): what reaches either one shows in
 //! both one's lists, whichever server's applier handled it.
 
-use std::time::Duration;
-
 use serde_json::{json, Value};
 use shoprecs::config::Secrets;
 
 use crate::helpers::{
-    order, product, spawn_app, spawn_app_on, test_settings, TestApp, SECRET, SHOP,
+    order, poll_api, product, spawn_app, spawn_app_on, test_settings, SECRET, SHOP,
 };
 
 const SHAMPOO: i64 = 1;
 const CONDITIONER: i64 = 2;
 const SOAP: i64 = 3;
 const TOWEL: i64 = 4;
-
-/// Polls `path` on `app` until `check` holds, for up to 5 s (the follower is woken by a
-/// notification; its fallback poll runs every second).
-async fn eventually(app: &TestApp, key: &str, path: &str, check: impl Fn(&Value) -> bool) -> Value {
-    let mut last = Value::Null;
-    for _ in 0..100 {
-        last = app.api_json(key, path).await;
-        if check(&last) {
-            return last;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{path} never satisfied the check within 5 s on this server; last: {last}");
-}
 
 fn first_is(list: &Value, product: i64, kind: &str) -> bool {
     list["items"][0]["product_id"] == product && list["items"][0]["reason"]["kind"] == kind
@@ -57,7 +41,7 @@ async fn orders_rules_and_pixel_events_reach_the_models_of_both_servers() {
     }
     let path = format!("/api/v1/products/{SHAMPOO}/recommendations?limit=3");
     for server in [&a, &b] {
-        let list = eventually(server, &key, &path, |l| {
+        let list = poll_api(server, &key, &path, |l| {
             first_is(l, CONDITIONER, "bought_together")
         })
         .await;
@@ -74,7 +58,7 @@ async fn orders_rules_and_pixel_events_reach_the_models_of_both_servers() {
         .await
         .expect("post rule");
     assert_eq!(pin.status(), 201);
-    eventually(&a, &key, &path, |l| first_is(l, SOAP, "pinned")).await;
+    poll_api(&a, &key, &path, |l| first_is(l, SOAP, "pinned")).await;
 
     // Shoppers browsing on the first server: the second one's "also viewed" learns it. (One
     // item: "also viewed" never repeats what "bought together" shows at the same limit.)
@@ -100,7 +84,7 @@ async fn orders_rules_and_pixel_events_reach_the_models_of_both_servers() {
         assert_eq!(sent.status(), 200);
     }
     for server in [&a, &b] {
-        eventually(server, &key, &viewed, |l| {
+        poll_api(server, &key, &viewed, |l| {
             first_is(l, TOWEL, "viewed_together")
         })
         .await;
