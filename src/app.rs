@@ -102,8 +102,7 @@ impl Application {
         let models = Arc::new(Models::new(settings.engine.engine_config()));
         let started = std::time::Instant::now();
         // Read before the build: whatever other servers log from here on is applied on top.
-        let log_cursor =
-            crate::recs::follow::Cursor::new(crate::store::model_log::settled_head(&pool).await?);
+        let log_cursor = crate::recs::follow::start(&pool).await?;
         models.rebuild_all(&pool).await?;
         tracing::info!(
             elapsed_ms = started.elapsed().as_millis() as u64,

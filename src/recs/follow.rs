@@ -97,6 +97,18 @@ impl Cursor {
     }
 }
 
+/// Where a server that is about to build its models from the tables starts reading: every
+/// row visible now is committed, so the build will include what it names (a browse event
+/// applied twice would count twice in the shopper's profile); rows still in flight are read
+/// later.
+pub async fn start(pool: &PgPool) -> sqlx::Result<Cursor> {
+    let mut cursor = Cursor::new(model_log::settled_head(pool).await?);
+    for entry in model_log::after(pool, cursor.settled()).await? {
+        cursor.handle(entry.seq);
+    }
+    Ok(cursor)
+}
+
 /// Reads the log once: `window` re-reads every row after the settled mark (late commits),
 /// otherwise only rows after the newest handled one.
 pub async fn catch_up(
@@ -115,7 +127,14 @@ pub async fn catch_up(
     let mut applied = 0;
     for (seq, change) in model_log::changes(pool, &pending).await? {
         match serde_json::from_value::<Change>(change) {
-            Ok(change) => apply(pool, models, &change).await?,
+            Ok(change) => {
+                // A row that fails stays pending and is tried again with the next window; it
+                // does not hold up the rows after it.
+                if let Err(e) = apply(pool, models, &change).await {
+                    tracing::warn!(seq, error = ?e, "applying a model-log row failed; retrying later");
+                    continue;
+                }
+            }
             Err(e) => tracing::warn!(seq, error = %e, "unreadable model-log row skipped"),
         }
         cursor.handle(seq);

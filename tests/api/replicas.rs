@@ -5,13 +5,53 @@ use serde_json::{json, Value};
 use shoprecs::config::Secrets;
 
 use crate::helpers::{
-    order, poll_api, product, spawn_app, spawn_app_on, test_settings, SECRET, SHOP,
+    order, poll_api, product, spawn_app, spawn_app_on, test_settings, TestApp, SECRET, SHOP,
 };
 
 const SHAMPOO: i64 = 1;
 const CONDITIONER: i64 = 2;
 const SOAP: i64 = 3;
 const TOWEL: i64 = 4;
+
+/// Four products, and shampoo and conditioner bought together twice, all through `app`.
+async fn catalogue_and_two_orders(app: &TestApp) {
+    for (id, title, kind) in [
+        (SHAMPOO, "Shampoo", "Hair"),
+        (CONDITIONER, "Conditioner", "Hair"),
+        (SOAP, "Soap", "Body"),
+        (TOWEL, "Towel", "Bath"),
+    ] {
+        app.deliver(
+            "products/create",
+            &product(id, title, kind, 10),
+            &format!("p{id}"),
+        )
+        .await;
+    }
+    for (id, day) in [(100, 1), (101, 2)] {
+        let body = order(id, Some(id + 7), &[SHAMPOO, CONDITIONER], day);
+        app.deliver("orders/create", &body, &format!("o{id}")).await;
+    }
+}
+
+/// Three shoppers each view the shampoo, then the towel, on `app`.
+async fn three_shoppers_view_shampoo_then_towel(app: &TestApp) {
+    for client in ["c1", "c2", "c3"] {
+        let events: Vec<Value> = [(SHAMPOO, "10:00"), (TOWEL, "10:01")]
+            .iter()
+            .map(|(p, at)| {
+                json!({"id": format!("{client}-{p}"), "name": "product_viewed", "clientId": client,
+                       "timestamp": format!("2026-11-20T{at}:00.000Z"),
+                       "data": {"productVariant": {"id": p * 10, "product": {"id": p}}}})
+            })
+            .collect();
+        let body = json!({"shop": SHOP, "events": events}).to_string();
+        let sent = app
+            .pixel(&format!("?shop={SHOP}"), &body, "text/plain")
+            .await;
+        assert_eq!(sent.status(), 200);
+    }
+}
 
 fn first_is(list: &Value, product: i64, kind: &str) -> bool {
     list["items"][0]["product_id"] == product && list["items"][0]["reason"]["kind"] == kind
@@ -22,23 +62,7 @@ async fn orders_rules_and_pixel_events_reach_the_models_of_both_servers() {
     let a = spawn_app().await;
     let key = a.api_key().await;
     let b = spawn_app_on(a.database.clone(), test_settings(), Secrets::fixed(SECRET)).await;
-    for (id, title, kind) in [
-        (SHAMPOO, "Shampoo", "Hair"),
-        (CONDITIONER, "Conditioner", "Hair"),
-        (SOAP, "Soap", "Body"),
-        (TOWEL, "Towel", "Bath"),
-    ] {
-        a.deliver(
-            "products/create",
-            &product(id, title, kind, 10),
-            &format!("p{id}"),
-        )
-        .await;
-    }
-    for (id, day) in [(100, 1), (101, 2)] {
-        let body = order(id, Some(id + 7), &[SHAMPOO, CONDITIONER], day);
-        a.deliver("orders/create", &body, &format!("o{id}")).await;
-    }
+    catalogue_and_two_orders(&a).await;
     let path = format!("/api/v1/products/{SHAMPOO}/recommendations?limit=3");
     for server in [&a, &b] {
         let list = poll_api(server, &key, &path, |l| {
@@ -70,19 +94,7 @@ async fn orders_rules_and_pixel_events_reach_the_models_of_both_servers() {
             .any(|i| i["reason"]["kind"] == "viewed_together")),
         "nothing viewed yet: {before}"
     );
-    for client in ["c1", "c2", "c3"] {
-        let events: Vec<Value> = [(SHAMPOO, "10:00"), (TOWEL, "10:01")]
-            .iter()
-            .map(|(p, at)| {
-                json!({"id": format!("{client}-{p}"), "name": "product_viewed", "clientId": client,
-                       "timestamp": format!("2026-11-20T{at}:00.000Z"),
-                       "data": {"productVariant": {"id": p * 10, "product": {"id": p}}}})
-            })
-            .collect();
-        let body = json!({"shop": SHOP, "events": events}).to_string();
-        let sent = a.pixel(&format!("?shop={SHOP}"), &body, "text/plain").await;
-        assert_eq!(sent.status(), 200);
-    }
+    three_shoppers_view_shampoo_then_towel(&a).await;
     for server in [&a, &b] {
         poll_api(server, &key, &viewed, |l| {
             first_is(l, TOWEL, "viewed_together")
