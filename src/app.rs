@@ -191,6 +191,7 @@ impl Application {
             self.state.models.clone(),
             self.log_cursor,
             Duration::from_millis(self.state.settings.replicas.follow_interval_ms),
+            Duration::from_secs(self.state.settings.replicas.log_retention_minutes as u64 * 60),
             stop_rx.clone(),
         );
         let rebuilds = spawn_rebuild_listener(self.state.clone(), stop_rx);

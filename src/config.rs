@@ -271,6 +271,12 @@ impl Settings {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
+        if self.replicas.follow_interval_ms == 0 {
+            bail!("invalid configuration: replicas.follow_interval_ms must be at least 1");
+        }
+        if self.replicas.log_retention_minutes < 5 {
+            bail!("invalid configuration: replicas.log_retention_minutes must be at least 5");
+        }
         if self.database.max_connections == 0 {
             bail!("invalid configuration: database.max_connections must be at least 1");
         }

@@ -259,7 +259,7 @@ async fn apply_batch_inner(
         // Other servers on this database reload the same from the tables (`recs::follow`).
         let origin = models.map_or_else(uuid::Uuid::new_v4, Models::origin);
         let change = crate::recs::follow::Change::Touched(touched.clone());
-        model_log::append(&mut tx, origin, &change.to_json()).await?;
+        model_log::append(&mut tx, origin, &change.to_json(), true).await?;
     }
     tx.commit().await?;
     for f in &finished {
