@@ -1,7 +1,7 @@
 //! Storefront browse events from the web pixel.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 
 use super::ShopId;
 
@@ -23,7 +23,7 @@ pub struct BrowseEventRow {
 
 /// Stores the events; an event id already stored is skipped. Returns the ids that were new.
 pub async fn insert(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     shop: ShopId,
     events: &[BrowseEventRow],
 ) -> sqlx::Result<Vec<String>> {
@@ -63,7 +63,7 @@ pub async fn insert(
         &tokens as &[Option<String>],
         &times
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await
 }
 

@@ -213,6 +213,40 @@ async fn a_cancelled_order_moves_the_customer_back() {
 }
 
 #[tokio::test]
+async fn an_event_repeated_within_a_pixel_batch_counts_once() {
+    let (app, clock, _shop, key) = setup(at(2026, 3, 1, 0)).await;
+    clock.set(at(2026, 3, 2, 13));
+    for (id, customer) in [(1, 42), (2, 43)] {
+        app.deliver(
+            "orders/create",
+            &order_at(id, customer, &[1], at(2026, 3, 2, 12), "40.00"),
+            &format!("o{id}"),
+        )
+        .await;
+    }
+    app.wait_applied().await;
+    // Customer 42's batch carries the same event three times (a retried send); 43's once.
+    for (customer, copies) in [(42, 3), (43, 1)] {
+        let event = json!({"id": format!("view-{customer}"), "name": "product_viewed",
+                           "clientId": format!("c{customer}"), "timestamp": "2026-03-02T12:30:00Z",
+                           "data": {"productVariant": {"id": "10", "product": {"id": "1"}}}});
+        let batch = json!({"shop": SHOP, "customerId": format!("gid://shopify/Customer/{customer}"),
+                           "events": vec![event; copies]});
+        let sent = app.pixel("", &batch.to_string(), "application/json").await;
+        assert_eq!(sent.status(), 200);
+        let summary: Value = sent.json().await.expect("summary");
+        assert_eq!(summary["accepted"], 1, "{summary}");
+    }
+    let score = |v: &Value| v["engagement_score"].as_f64().expect("score");
+    let repeated = score(&app.api_json(&key, "/api/v1/customers/42").await);
+    let once = score(&app.api_json(&key, "/api/v1/customers/43").await);
+    assert!(
+        (repeated - once).abs() < 1e-9,
+        "same browsing, same score: {repeated} vs {once}"
+    );
+}
+
+#[tokio::test]
 async fn engagement_rises_when_a_customer_comes_back_and_decays_while_quiet() {
     let (app, clock, shop, key) = setup(at(2026, 3, 1, 0)).await;
     clock.set(at(2026, 3, 2, 13));

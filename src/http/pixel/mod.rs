@@ -28,7 +28,7 @@ use crate::engine::BrowseFacts;
 use crate::recs::follow;
 use crate::shopify::ids::parse_id_str;
 use crate::shopify::ShopDomain;
-use crate::store::{events, facts, shops};
+use crate::store::{events, facts, model_log, shops};
 pub use parse::{parse_event, EventError, Parsed, STORED_EVENTS};
 
 /// Per (shop, client id) token buckets.
@@ -175,13 +175,32 @@ pub async fn receive(
             return Err(AppError::TooManyRequests { retry_after_secs });
         }
     }
-    let fresh: HashSet<String> = events::insert(&state.pool, shop, &rows)
+    // The events and the model-log row naming them commit together, so other servers on this
+    // database learn of exactly the events stored (`recs::follow`).
+    let mut tx = state.pool.begin().await?;
+    let fresh: HashSet<String> = events::insert(&mut tx, shop, &rows)
         .await?
         .into_iter()
         .collect();
+    if !fresh.is_empty() {
+        let change = follow::Change::Browse {
+            shop,
+            event_ids: fresh.iter().cloned().collect(),
+        };
+        model_log::append(&mut tx, state.models.origin(), &change.to_json(), false).await?;
+    }
+    tx.commit().await?;
+    let stored = fresh.len() as u64;
+    let duplicates = rows.len() as u64 - stored;
+    // The rows stored now: a batch may repeat an event id, and only its first copy counts.
+    let mut unclaimed = fresh;
+    let rows: Vec<events::BrowseEventRow> = rows
+        .into_iter()
+        .filter(|r| unclaimed.remove(&r.event_id))
+        .collect();
     let new_rows: Vec<events::BrowseEventRow> = rows
         .iter()
-        .filter(|r| fresh.contains(&r.event_id) && r.customer_id.is_some())
+        .filter(|r| r.customer_id.is_some())
         .cloned()
         .collect();
     // Stored already; engagement is a hint, so a failure is logged, not returned.
@@ -195,31 +214,17 @@ pub async fn receive(
     {
         tracing::warn!(error = %e, "recording browsing activity failed");
     }
-    let stored = fresh.len() as u64;
-    let duplicates = rows.len() as u64 - stored;
-    if !fresh.is_empty() {
-        // Stored already; other servers would only miss these views until their next start.
-        let change = follow::Change::Browse {
-            shop,
-            event_ids: fresh.iter().cloned().collect(),
-        };
-        if let Err(e) = follow::tell_others(&state.pool, &state.models, &change).await {
-            tracing::warn!(error = %e, "telling other servers about pixel events failed");
-        }
-    }
     state.models.record_browse(
         shop,
-        rows.into_iter()
-            .filter(|r| fresh.contains(&r.event_id))
-            .filter_map(|r| {
-                Some(BrowseFacts {
-                    kind: facts::browse_kind(&r.name)?,
-                    product_id: r.product_id?,
-                    client_id: r.client_id,
-                    customer_id: r.customer_id,
-                    at: r.occurred_at.timestamp(),
-                })
-            }),
+        rows.into_iter().filter_map(|r| {
+            Some(BrowseFacts {
+                kind: facts::browse_kind(&r.name)?,
+                product_id: r.product_id?,
+                client_id: r.client_id,
+                customer_id: r.customer_id,
+                at: r.occurred_at.timestamp(),
+            })
+        }),
     );
     metrics::counter!("shoprecs_pixel_events_total", "outcome" => "stored").increment(stored);
     metrics::counter!("shoprecs_pixel_events_total", "outcome" => "duplicate")
