@@ -192,9 +192,8 @@ impl Application {
             self.log_cursor,
             Duration::from_millis(self.state.settings.replicas.follow_interval_ms),
             Duration::from_secs(self.state.settings.replicas.log_retention_minutes as u64 * 60),
-            stop_rx.clone(),
+            stop_rx,
         );
-        let rebuilds = spawn_rebuild_listener(self.state.clone(), stop_rx);
         let mut router = crate::http::router(self.state.clone());
         if let Some(extra) = self.extra {
             router = router.merge(extra);
@@ -218,7 +217,6 @@ impl Application {
         let _ = stop_tx.send(true);
         let _ = applier.await;
         let _ = housekeeping.await;
-        let _ = rebuilds.await;
         let _ = follower.await;
         let _ = backfills.await;
         let _ = delivery.await;
@@ -305,51 +303,4 @@ async fn sweep_segments(state: &AppState) -> sqlx::Result<()> {
             state.now(),
         )
         .await
-}
-
-/// Rebuilds a shop's model when `shoprecs rebuild` (another process) asks through
-/// `NOTIFY shoprecs_rebuild, '<shop id>'`.
-fn spawn_rebuild_listener(
-    state: AppState,
-    mut stop: watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut listener = match sqlx::postgres::PgListener::connect_with(&state.pool).await {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for rebuild requests");
-                return;
-            }
-        };
-        if let Err(e) = listener.listen(crate::cli_rebuild::REBUILD_CHANNEL).await {
-            tracing::warn!(error = %e, "cannot listen for rebuild requests");
-            return;
-        }
-        loop {
-            let notification = tokio::select! {
-                n = listener.recv() => n,
-                _ = stop.changed() => return,
-            };
-            let shop = match notification {
-                Ok(n) => n.payload().parse::<i64>().ok().map(crate::store::ShopId),
-                Err(e) => {
-                    tracing::warn!(error = %e, "rebuild listener lost its connection; retrying");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    continue;
-                }
-            };
-            if let Some(shop) = shop {
-                match state.models.rebuild(&state.pool, shop).await {
-                    Ok(stats) => tracing::info!(
-                        shop.id = shop.0,
-                        orders = stats.orders,
-                        "model rebuilt on request"
-                    ),
-                    Err(e) => {
-                        tracing::error!(error = ?e, shop.id = shop.0, "requested rebuild failed")
-                    }
-                }
-            }
-        }
-    })
 }

@@ -12,9 +12,6 @@ use crate::recs::Models;
 use crate::shopify::ShopDomain;
 use crate::store::{shops, ShopId};
 
-/// The channel a running server listens on; the payload is a shop id.
-pub const REBUILD_CHANNEL: &str = "shoprecs_rebuild";
-
 pub async fn run(pool: &PgPool, settings: &Settings, shop: Option<&str>) -> anyhow::Result<()> {
     let targets: Vec<(ShopId, String)> = match shop {
         Some(raw) => {
@@ -64,12 +61,9 @@ pub async fn run(pool: &PgPool, settings: &Settings, shop: Option<&str>) -> anyh
             stats.customers,
             stats.approx_bytes as f64 / (1024.0 * 1024.0)
         );
-        sqlx::query("select pg_notify($1, $2)")
-            .bind(REBUILD_CHANNEL)
-            .bind(shop.0.to_string())
-            .execute(pool)
-            .await?;
+        let change = crate::recs::follow::Change::Rebuild { shop };
+        crate::recs::follow::announce(pool, uuid::Uuid::new_v4(), &change).await?;
     }
-    println!("a running server on this database rebuilds its models too");
+    println!("running servers on this database rebuild their models too");
     Ok(())
 }

@@ -131,11 +131,8 @@ async fn apply_and_notify(pool: &PgPool, shop: ShopId) -> anyhow::Result<()> {
         bar.set_message(format!("applied {applied}"));
     }
     bar.finish_and_clear();
-    sqlx::query("select pg_notify($1, $2)")
-        .bind(crate::cli_rebuild::REBUILD_CHANNEL)
-        .bind(shop.0.to_string())
-        .execute(pool)
-        .await?;
+    let change = crate::recs::follow::Change::Rebuild { shop };
+    crate::recs::follow::announce(pool, uuid::Uuid::new_v4(), &change).await?;
     Ok(())
 }
 

@@ -196,9 +196,15 @@ pub async fn catch_up(
 /// Pixel batches are not announced: they are frequent, and a notification serialises commits;
 /// the other servers read them within `replicas.follow_interval_ms`.
 pub async fn tell_others(pool: &PgPool, models: &Models, change: &Change) -> sqlx::Result<()> {
+    announce(pool, models.origin(), change).await
+}
+
+/// Writes `change` to the log for every server, from a process with the given origin (a
+/// command without models of its own uses a fresh one: every server applies it).
+pub async fn announce(pool: &PgPool, origin: Uuid, change: &Change) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
     let notify = !matches!(change, Change::Browse { .. });
-    model_log::append(&mut tx, models.origin(), &change.to_json(), notify).await?;
+    model_log::append(&mut tx, origin, &change.to_json(), notify).await?;
     tx.commit().await
 }
 

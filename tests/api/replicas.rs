@@ -103,3 +103,44 @@ async fn orders_rules_and_pixel_events_reach_the_models_of_both_servers() {
     }
     drop(b);
 }
+
+#[tokio::test]
+async fn a_rebuild_from_the_command_line_reaches_a_running_server() {
+    let app = spawn_app().await;
+    let key = app.api_key().await;
+    catalogue_and_two_orders(&app).await;
+    app.wait_applied().await;
+    let path = format!("/api/v1/products/{SHAMPOO}/recommendations?limit=3");
+    poll_api(&app, &key, &path, |l| {
+        first_is(l, CONDITIONER, "bought_together")
+    })
+    .await;
+
+    // Orders removed behind the server's back (an operator's repair, say) ...
+    sqlx::query(r#"delete from "order""#)
+        .execute(&app.pool)
+        .await
+        .expect("delete orders");
+    let stale = app.api_json(&key, &path).await;
+    assert!(first_is(&stale, CONDITIONER, "bought_together"), "{stale}");
+    // ... are gone from its lists once `shoprecs rebuild` has run.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_shoprecs"))
+        .args(["rebuild", "--shop", SHOP])
+        .env("DATABASE_URL", crate::helpers::database_url(&app.database))
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("run shoprecs rebuild");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    poll_api(&app, &key, &path, |l| {
+        l["items"].as_array().is_some_and(|items| {
+            items
+                .iter()
+                .all(|i| i["reason"]["kind"] != "bought_together")
+        })
+    })
+    .await;
+}
