@@ -359,18 +359,7 @@ async fn a_failed_operation_shows_its_error_and_can_be_retried() {
         .as_str()
         .is_some_and(|e| e.contains("INTERNAL_SERVER_ERROR")));
 
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_shoprecs"))
-        .args(["backfill", "--shop", SHOP, "--status"])
-        .env("DATABASE_URL", crate::helpers::database_url(&app.database))
-        .env("RUST_LOG", "error")
-        .output()
-        .expect("run shoprecs backfill --status");
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let text = crate::helpers::cli(&app.database, &["backfill", "--shop", SHOP, "--status"]);
     assert!(
         text.contains("failed") && text.contains("INTERNAL_SERVER_ERROR"),
         "{text}"

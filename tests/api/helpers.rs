@@ -467,6 +467,30 @@ pub fn product(id: i64, title: &str, product_type: &str, stock: i64) -> Value {
     })
 }
 
+/// Runs the `shoprecs` binary against a test database; returns its standard output and fails
+/// the test (with its standard error) if it did not succeed.
+pub fn cli(database: &str, args: &[&str]) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_shoprecs"))
+        .args(args)
+        .env("DATABASE_URL", database_url(database))
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("run shoprecs");
+    assert!(
+        output.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// No item of the list is there for this reason.
+pub fn none_of_kind(list: &Value, kind: &str) -> bool {
+    list["items"]
+        .as_array()
+        .is_some_and(|items| items.iter().all(|i| i["reason"]["kind"] != kind))
+}
+
 /// Polls an API path until it answers 200 with a body `check` accepts, for up to 5 s (a 404
 /// for a product the model does not know yet counts as "not yet").
 pub async fn poll_api(

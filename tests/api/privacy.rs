@@ -189,24 +189,17 @@ async fn data_request_is_recorded_and_export_customer_prints_everything_stored()
         1
     );
 
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_shoprecs"))
-        .args([
+    let stdout = crate::helpers::cli(
+        &app.database,
+        &[
             "export-customer",
             "--shop",
             SHOP,
             "--customer",
             &CUSTOMER.to_string(),
-        ])
-        .env("DATABASE_URL", crate::helpers::database_url(&app.database))
-        .env("RUST_LOG", "error")
-        .output()
-        .expect("run shoprecs export-customer");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+        ],
     );
-    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("JSON on stdout");
     assert_eq!(doc["customer_id"], CUSTOMER);
     assert_eq!(doc["orders"][0]["order_id"], 450789469);
     assert_eq!(doc["orders"][0]["lines"].as_array().map(Vec::len), Some(3));
@@ -216,9 +209,8 @@ async fn data_request_is_recorded_and_export_customer_prints_everything_stored()
     assert_eq!(abandoned.as_array().map(Vec::len), Some(1), "{abandoned}");
     assert_eq!(abandoned[0]["checkout_token"], "123123123");
     assert_eq!(doc["privacy_requests"].as_array().map(Vec::len), Some(1));
-    let text = String::from_utf8_lossy(&output.stdout);
     assert!(
-        !text.contains('@'),
+        !stdout.contains('@'),
         "no e-mail addresses are stored, so none are exported"
     );
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{ids, order, poll_api, product, spawn_app, TestApp};
+use crate::helpers::{ids, none_of_kind, order, poll_api, product, spawn_app, TestApp};
 
 const SHAMPOO: i64 = 1;
 const CONDITIONER: i64 = 2;
@@ -110,14 +110,7 @@ async fn a_new_co_purchase_shows_at_once_with_its_evidence_and_cancellation_remo
         app.deliver("orders/cancelled", &cancelled, &format!("x{id}"))
             .await;
     }
-    eventually(&app, &key, &path, |l| {
-        l["items"].as_array().is_some_and(|items| {
-            items
-                .iter()
-                .all(|i| i["reason"]["kind"] != "bought_together")
-        })
-    })
-    .await;
+    eventually(&app, &key, &path, |l| none_of_kind(l, "bought_together")).await;
 }
 
 #[tokio::test]
@@ -357,18 +350,7 @@ async fn models_are_rebuilt_from_postgres_at_start_up_and_by_the_cli() {
     app.wait_applied().await;
     let database = app.stop().await;
 
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_shoprecs"))
-        .args(["rebuild", "--shop", crate::helpers::SHOP])
-        .env("DATABASE_URL", crate::helpers::database_url(&database))
-        .env("RUST_LOG", "error")
-        .output()
-        .expect("run shoprecs rebuild");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = String::from_utf8_lossy(&output.stdout);
+    let text = crate::helpers::cli(&database, &["rebuild", "--shop", crate::helpers::SHOP]);
     assert!(
         text.contains("5 products") && text.contains("2 orders"),
         "{text}"

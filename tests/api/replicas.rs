@@ -5,7 +5,8 @@ use serde_json::{json, Value};
 use shoprecs::config::Secrets;
 
 use crate::helpers::{
-    order, poll_api, product, spawn_app, spawn_app_on, test_settings, TestApp, SECRET, SHOP,
+    none_of_kind, order, poll_api, product, spawn_app, spawn_app_on, test_settings, TestApp,
+    SECRET, SHOP,
 };
 
 const SHAMPOO: i64 = 1;
@@ -124,23 +125,6 @@ async fn a_rebuild_from_the_command_line_reaches_a_running_server() {
     let stale = app.api_json(&key, &path).await;
     assert!(first_is(&stale, CONDITIONER, "bought_together"), "{stale}");
     // ... are gone from its lists once `shoprecs rebuild` has run.
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_shoprecs"))
-        .args(["rebuild", "--shop", SHOP])
-        .env("DATABASE_URL", crate::helpers::database_url(&app.database))
-        .env("RUST_LOG", "error")
-        .output()
-        .expect("run shoprecs rebuild");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    poll_api(&app, &key, &path, |l| {
-        l["items"].as_array().is_some_and(|items| {
-            items
-                .iter()
-                .all(|i| i["reason"]["kind"] != "bought_together")
-        })
-    })
-    .await;
+    crate::helpers::cli(&app.database, &["rebuild", "--shop", SHOP]);
+    poll_api(&app, &key, &path, |l| none_of_kind(l, "bought_together")).await;
 }

@@ -7,7 +7,7 @@ use shoprecs::config::Settings;
 use shoprecs::lifecycle::{self, LifecycleConfig};
 use shoprecs::store::ShopId;
 
-use crate::helpers::{product, spawn_app_with_clock, test_settings, TestApp, SHOP};
+use crate::helpers::{cli, product, spawn_app_with_clock, test_settings, TestApp, SHOP};
 
 fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, 0, 0)
@@ -598,21 +598,6 @@ async fn email_block_has_the_customers_picks_with_absolute_tagged_links() {
     );
 }
 
-fn cli(app: &TestApp, args: &[&str]) -> String {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_shoprecs"))
-        .args(args)
-        .env("DATABASE_URL", crate::helpers::database_url(&app.database))
-        .env("RUST_LOG", "error")
-        .output()
-        .expect("run shoprecs");
-    assert!(
-        output.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
 #[tokio::test]
 async fn the_cli_prints_counts_and_exports_a_segment_as_csv() {
     let (app, clock, _shop, _key) = setup(at(2026, 3, 1, 0)).await;
@@ -631,7 +616,7 @@ async fn the_cli_prints_counts_and_exports_a_segment_as_csv() {
     .await;
     app.wait_applied().await;
 
-    let counts = cli(&app, &["segments", "--shop", SHOP]);
+    let counts = cli(&app.database, &["segments", "--shop", SHOP]);
     let line = |name: &str| {
         counts
             .lines()
@@ -650,7 +635,7 @@ async fn the_cli_prints_counts_and_exports_a_segment_as_csv() {
     assert!(counts.contains("lapse window"));
 
     let csv = cli(
-        &app,
+        &app.database,
         &["segments", "export", "--shop", SHOP, "--segment", "lapsed"],
     );
     let rows: Vec<&str> = csv.lines().collect();
