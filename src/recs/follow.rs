@@ -126,6 +126,7 @@ impl Cursor {
         }
         let settled = self.settled;
         self.handled.retain(|s| *s > settled);
+        self.attempts.retain(|s, _| *s > settled);
     }
 }
 
@@ -150,7 +151,7 @@ pub async fn catch_up(
     models: &Models,
     cursor: &mut Cursor,
     window: bool,
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<()> {
     let from = if window {
         cursor.settled()
     } else {
@@ -158,7 +159,6 @@ pub async fn catch_up(
     };
     let read = model_log::after(pool, from).await?;
     let pending = cursor.pending(&read, models.origin());
-    let mut applied = 0;
     for (seq, change) in model_log::changes(pool, &pending).await? {
         let change = match serde_json::from_value::<Change>(change) {
             Ok(change) => change,
@@ -181,7 +181,6 @@ pub async fn catch_up(
             }
         }
         cursor.handle(seq);
-        applied += 1;
     }
     for own in read.entries.iter().filter(|e| e.origin == models.origin()) {
         cursor.handle(own.seq);
@@ -189,35 +188,34 @@ pub async fn catch_up(
     if window {
         cursor.settle(&read);
     }
-    Ok(applied)
+    Ok(())
 }
 
-/// Writes `change` to the log for the other servers (this one has applied it or is about to).
-/// Pixel batches are not announced: they are frequent, and a notification serialises commits;
-/// the other servers read them within `replicas.follow_interval_ms`.
-pub async fn tell_others(pool: &PgPool, models: &Models, change: &Change) -> sqlx::Result<()> {
-    announce(pool, models.origin(), change).await
-}
-
-/// Writes `change` to the log for every server, from a process with the given origin (a
-/// command without models of its own uses a fresh one: every server applies it).
+/// Writes `change` to the log, in a transaction of its own, and announces it (NOTIFY), for
+/// every server but `origin` (a command without models of its own passes a fresh one). Pixel
+/// batches do not come here: they are written with their events and not announced.
 pub async fn announce(pool: &PgPool, origin: Uuid, change: &Change) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
-    let notify = !matches!(change, Change::Browse { .. });
-    model_log::append(&mut tx, origin, &change.to_json(), notify).await?;
+    model_log::append(&mut tx, origin, &change.to_json(), true).await?;
     tx.commit().await
 }
 
-/// A shop's rules changed (dashboard or API): reloads them here and on every other server.
-/// The rules are stored already, so a failure is logged: the next start or rebuild heals it.
+/// A change a request made to stored data (rules, engine settings): announced to the other
+/// servers and applied here. The data is stored already, so a failed announcement is logged
+/// (the other servers catch up at their next start or rebuild); a failed apply is returned.
+pub async fn publish(pool: &PgPool, models: &Models, change: &Change) -> anyhow::Result<()> {
+    if let Err(e) = announce(pool, models.origin(), change).await {
+        tracing::error!(error = %e, ?change, "telling other servers about a change failed");
+    }
+    apply(pool, models, change).await
+}
+
+/// A shop's rules changed (dashboard or API): reloads them here and on every other server,
+/// logging a failure (the rules are stored; the next start or rebuild heals it).
 pub async fn rules_changed(pool: &PgPool, models: &Models, shop: ShopId) {
     let mut touched = Touched::default();
     touched.rules.insert(shop);
-    let change = Change::Touched(touched);
-    if let Err(e) = tell_others(pool, models, &change).await {
-        tracing::error!(error = %e, shop.id = shop.0, "telling other servers about new rules failed");
-    }
-    if let Err(e) = apply(pool, models, &change).await {
+    if let Err(e) = publish(pool, models, &Change::Touched(touched)).await {
         tracing::error!(error = ?e, shop.id = shop.0, "reloading rules into the model failed");
     }
 }
@@ -246,19 +244,17 @@ pub fn spawn(
     mut stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
-            Ok(mut l) => match l.listen(model_log::CHANNEL).await {
-                Ok(()) => Some(l),
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot listen for model-log rows; polling only");
-                    None
-                }
-            },
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for model-log rows; polling only");
-                None
-            }
+        let listening = async {
+            let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
+            listener.listen(model_log::CHANNEL).await?;
+            Ok::<_, sqlx::Error>(listener)
         };
+        let mut listener = listening
+            .await
+            .inspect_err(
+                |e| tracing::warn!(error = %e, "cannot listen for model-log rows; polling only"),
+            )
+            .ok();
         let mut tick = tokio::time::interval(interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_read = Instant::now();
@@ -279,10 +275,8 @@ pub fn spawn(
                 _ = stop.changed() => return,
             };
             // Notifications that arrived meanwhile are covered by this read.
-            while let Some(l) = listener.as_mut() {
-                if l.next_buffered().is_none() {
-                    break;
-                }
+            if let Some(l) = listener.as_mut() {
+                while l.next_buffered().is_some() {}
             }
             if last_read.elapsed() > retention / 2 {
                 tracing::warn!(

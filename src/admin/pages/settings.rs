@@ -191,12 +191,8 @@ pub async fn save(
     tx.commit().await?;
     state.shop_settings.forget(shop.shop);
     if engine_changed {
-        state.models.rebuild(&state.pool, shop.shop).await?;
         let change = crate::recs::follow::Change::Rebuild { shop: shop.shop };
-        if let Err(e) = crate::recs::follow::tell_others(&state.pool, &state.models, &change).await
-        {
-            tracing::error!(error = %e, shop.id = shop.shop.0, "telling other servers to rebuild failed");
-        }
+        crate::recs::follow::publish(&state.pool, &state.models, &change).await?;
     }
     Ok(see_other("/admin/settings?done=saved"))
 }
