@@ -2,16 +2,9 @@
 
 use askama::Template;
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 
-#[derive(Template)]
-#[template(path = "admin/denied.html")]
-struct Refused<'a> {
-    title: &'a str,
-    message: &'a str,
-    back: &'a str,
-    back_label: &'a str,
-}
+use crate::admin::auth::pages::{render, Denied};
 
 /// A page with `status` naming the reason; `retry` links to a fresh install when the shop is
 /// known. Never contains the code, the token or the signature.
@@ -22,7 +15,7 @@ pub fn refused(status: StatusCode, title: &str, message: &str, retry: Option<&st
     } else {
         "Go to the dashboard"
     };
-    let page = Refused {
+    let page = Denied {
         title,
         message,
         back: &back,
@@ -33,19 +26,11 @@ pub fn refused(status: StatusCode, title: &str, message: &str, retry: Option<&st
 
 /// A rendered install page, never cached; a page that fails to render is a logged 500.
 fn page_response(status: StatusCode, page: &impl Template) -> Response {
-    match page.render() {
-        Ok(body) => {
-            let mut response = (status, Html(body)).into_response();
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            response
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "install page failed to render");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
+    let mut response = render(status, page);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 #[derive(Template)]

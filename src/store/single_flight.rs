@@ -39,9 +39,7 @@ impl<K: Eq + Hash + Clone> SingleFlight<K> {
             key: key.clone(),
         })
     }
-}
 
-impl<K: Eq + Hash + Clone> SingleFlight<K> {
     /// Uses `cached` (the value and when it was read) while younger than `ttl`; once stale,
     /// the first caller refreshes and the others keep the stale value meanwhile. Nothing
     /// cached: refresh.

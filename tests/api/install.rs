@@ -13,7 +13,7 @@ use shoprecs::config::{Secrets, Settings};
 use shoprecs::install::webhooks::TOPICS;
 use shoprecs::shop_api::ConnectError;
 use shoprecs::shopify_fake::{FakeShopify, Fault};
-use shoprecs::store::{admin, ShopId};
+use shoprecs::store::ShopId;
 
 use crate::helpers::{
     fixture, spawn_app_with, spawn_app_with_clock, test_settings, TestApp, SECRET, SHOP,
@@ -393,35 +393,10 @@ async fn a_missing_pixel_scope_skips_the_pixel_with_a_reason() {
 /// Logs in self-hosted (no session token, so nothing exchanges a token behind the test's
 /// back) and returns the health page.
 async fn health_page(app: &TestApp) -> String {
-    let shop = ShopId(app.shop_id().await);
-    let token = admin::create_token(&app.pool, shop, "test")
+    crate::admin_session::login(app, SHOP)
         .await
-        .expect("admin token");
-    let login = client()
-        .post(app.url("/admin/login"))
-        .form(&[
-            ("shop", SHOP),
-            ("token", token.as_str()),
-            ("next", "/admin/health"),
-        ])
-        .send()
+        .page("/admin/health")
         .await
-        .expect("login");
-    let cookie = login
-        .headers()
-        .get(SET_COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .expect("session cookie")
-        .to_owned();
-    let page = client()
-        .get(app.url("/admin/health"))
-        .header(COOKIE, cookie)
-        .send()
-        .await
-        .expect("health");
-    assert_eq!(page.status(), 200);
-    text(page).await
 }
 
 #[tokio::test]

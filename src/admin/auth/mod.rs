@@ -46,7 +46,7 @@ mod extract;
 mod frame;
 mod login;
 mod next;
-mod pages;
+pub(crate) mod pages;
 pub mod session_token;
 
 use axum::routing::{get, post};

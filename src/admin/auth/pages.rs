@@ -22,7 +22,7 @@ pub(super) struct Bounce<'a> {
 
 #[derive(Template)]
 #[template(path = "admin/denied.html")]
-pub(super) struct Denied<'a> {
+pub(crate) struct Denied<'a> {
     pub title: &'a str,
     pub message: &'a str,
     pub back: &'a str,
@@ -30,7 +30,7 @@ pub(super) struct Denied<'a> {
 }
 
 /// Renders a page with `status`; a template error is logged and answered with a bare 500.
-pub(super) fn render(status: StatusCode, page: &impl Template) -> Response {
+pub(crate) fn render(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
         Ok(body) => (status, Html(body)).into_response(),
         Err(e) => {
