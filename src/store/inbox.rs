@@ -51,24 +51,25 @@ pub struct PendingRow {
 /// the batch is new only the first time.
 pub async fn insert_many(pool: &PgPool, rows: &[&PendingRow]) -> sqlx::Result<Vec<bool>> {
     let shops: Vec<i64> = rows.iter().map(|r| r.shop.0).collect();
-    let keys: Vec<String> = rows.iter().map(|r| r.dedupe_key.clone()).collect();
-    let topics: Vec<String> = rows.iter().map(|r| r.topic.clone()).collect();
-    let webhook_ids: Vec<Option<String>> = rows.iter().map(|r| r.webhook_id.clone()).collect();
-    let versions: Vec<Option<String>> = rows.iter().map(|r| r.api_version.clone()).collect();
+    // Borrowed columns: no copy of the bodies on the ingest path.
+    let keys: Vec<&str> = rows.iter().map(|r| r.dedupe_key.as_str()).collect();
+    let topics: Vec<&str> = rows.iter().map(|r| r.topic.as_str()).collect();
+    let webhook_ids: Vec<Option<&str>> = rows.iter().map(|r| r.webhook_id.as_deref()).collect();
+    let versions: Vec<Option<&str>> = rows.iter().map(|r| r.api_version.as_deref()).collect();
     let triggered: Vec<Option<DateTime<Utc>>> = rows.iter().map(|r| r.triggered_at).collect();
-    let bodies: Vec<Vec<u8>> = rows.iter().map(|r| r.body.clone()).collect();
+    let bodies: Vec<&[u8]> = rows.iter().map(|r| r.body.as_slice()).collect();
     let inserted = sqlx::query!(
         r#"insert into webhook_inbox (shop_id, dedupe_key, topic, webhook_id, api_version, triggered_at, body)
            select * from unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::bytea[])
            on conflict (shop_id, dedupe_key) do nothing
            returning shop_id, dedupe_key"#,
         &shops,
-        &keys,
-        &topics,
-        &webhook_ids as &[Option<String>],
-        &versions as &[Option<String>],
+        &keys as &[&str],
+        &topics as &[&str],
+        &webhook_ids as &[Option<&str>],
+        &versions as &[Option<&str>],
         &triggered as &[Option<DateTime<Utc>>],
-        &bodies
+        &bodies as &[&[u8]]
     )
     .fetch_all(pool)
     .await?;
