@@ -247,6 +247,16 @@ async fn the_demo_storefront_works_in_a_real_browser() {
         .click()
         .await
         .expect("add");
+    // The cart lives in a cookie set by the form's answer, which redirects to /cart: wait for
+    // it before opening the cart in another tab (under load that tab opened on an empty cart).
+    for _ in 0..200 {
+        // The page's URL, not a script: a script can fail while the page navigates.
+        let url = cart_page.url().await.ok().flatten().unwrap_or_default();
+        if url.ends_with("/cart") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let cart = open(
         &browser,
         &app.url("/cart"),
